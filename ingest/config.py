@@ -1,0 +1,129 @@
+"""The project's configuration: every setting comes from `OLIST_*` environment variables.
+
+Values are read from the process environment first, then from a `.env` file in the working
+directory (git-ignored; `.env.example` documents every variable). This module is the only place
+that reads them, so switching between the embedded default (DuckDB + local folder) and the full
+stack (PostgreSQL + S3) never needs a code or toml change.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+DEFAULT_STAGING_URL = "duckdb:///data/staging.duckdb"
+DEFAULT_LAKE_URL = "data/lake"
+DEFAULT_DATA_DIR = "data"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable and what to do."""
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint_url: str | None
+    access_key_id: str
+    secret_access_key: str = ""
+    region: str = "us-east-1"
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"S3Settings(endpoint_url={self.endpoint_url!r}, key_id={self.access_key_id!r})"
+
+
+@dataclass(frozen=True)
+class Settings:
+    staging_url: str
+    lake_url: str
+    data_dir: Path
+    s3: S3Settings | None
+
+    @property
+    def staging_is_postgres(self) -> bool:
+        return self.staging_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def duckdb_staging_path(self) -> Path:
+        """The DuckDB file behind a `duckdb:///<path>` staging URL."""
+        return Path(self.staging_url.removeprefix("duckdb:///"))
+
+    @property
+    def lake_is_s3(self) -> bool:
+        return self.lake_url.startswith("s3://")
+
+    @property
+    def dlt_pipelines_dir(self) -> Path:
+        """dlt's working state, kept inside the project's data folder (not ~/.dlt or /var/dlt)."""
+        return self.data_dir / "dlt"
+
+
+def _read_environment(env_file: Path) -> dict[str, str]:
+    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    values.update({k: v for k, v in os.environ.items() if k.startswith("OLIST_")})
+    return values
+
+
+def _validate_staging_url(url: str) -> str:
+    if url.startswith("duckdb:///") and len(url) > len("duckdb:///"):
+        return url
+    if url.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(url)
+        if parts.hostname and parts.path.strip("/"):
+            return url
+    raise ConfigError(
+        f"OLIST_STAGING_URL={_redact(url)!r} is not a staging database URL. Use "
+        "'duckdb:///<path to file>' (the embedded default) or "
+        "'postgresql://<user>:<password>@<host>:<port>/<database>'."
+    )
+
+
+def _validate_lake_url(url: str) -> str:
+    if "://" in url and not url.startswith(("s3://", "file://")):
+        raise ConfigError(
+            f"OLIST_LAKE_URL={url!r} is not supported. Use a local folder such as 'data/lake' "
+            "or 's3://<bucket>/<prefix>'."
+        )
+    if url.startswith("s3://") and not (urlsplit(url).netloc and urlsplit(url).path.strip("/")):
+        raise ConfigError(
+            f"OLIST_LAKE_URL={url!r} needs a bucket and a prefix, e.g. 's3://olist/lake': "
+            "the tables land in folders under the prefix."
+        )
+    return url.removeprefix("file://").rstrip("/") or "/"
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def load_settings(env_file: Path = Path(".env")) -> Settings:
+    """Read every `OLIST_*` setting once; raise ConfigError naming the variable at fault."""
+    env = _read_environment(env_file)
+    lake_url = _validate_lake_url(env.get("OLIST_LAKE_URL") or DEFAULT_LAKE_URL)
+    s3 = None
+    if lake_url.startswith("s3://"):
+        key_id = env.get("OLIST_S3_ACCESS_KEY_ID", "")
+        secret = env.get("OLIST_S3_SECRET_ACCESS_KEY", "")
+        if not key_id or not secret:
+            raise ConfigError(
+                f"OLIST_LAKE_URL={lake_url!r} is in S3, but OLIST_S3_ACCESS_KEY_ID and "
+                "OLIST_S3_SECRET_ACCESS_KEY are not both set. Set them in the environment or .env."
+            )
+        s3 = S3Settings(
+            endpoint_url=env.get("OLIST_S3_ENDPOINT_URL") or None,
+            access_key_id=key_id,
+            secret_access_key=secret,
+            region=env.get("OLIST_S3_REGION") or "us-east-1",
+        )
+    return Settings(
+        staging_url=_validate_staging_url(env.get("OLIST_STAGING_URL") or DEFAULT_STAGING_URL),
+        lake_url=lake_url,
+        data_dir=Path(env.get("OLIST_DATA_DIR") or DEFAULT_DATA_DIR),
+        s3=s3,
+    )

@@ -1,0 +1,54 @@
+"""dlt destinations for the staging database and the lake, built from the settings.
+
+Both pipelines get their destinations here, so the embedded default and the full stack differ
+only in the settings they are given.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import dlt
+from dlt.common.destination import Destination
+
+from ingest.config import Settings
+
+STAGING_DATASET = "raw"  # bronze tables live in this schema of the staging database
+
+
+def staging_destination(settings: Settings) -> Destination:
+    if settings.staging_is_postgres:
+        return dlt.destinations.postgres(credentials=settings.staging_url)
+    path = settings.duckdb_staging_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return dlt.destinations.duckdb(credentials=str(path))
+
+
+def lake_root_and_name(settings: Settings) -> tuple[str, str]:
+    """Split the lake URL into dlt's bucket URL and dataset name.
+
+    dlt writes `<bucket_url>/<dataset_name>/<table>/`, so the lake's last path segment becomes the
+    dataset name and tables land directly under the lake URL.
+    """
+    url = settings.lake_url
+    if settings.lake_is_s3:
+        parts = urlsplit(url)
+        parent, _, name = parts.path.strip("/").rpartition("/")
+        return f"s3://{parts.netloc}/{parent}".rstrip("/"), name
+    parent, _, name = url.rpartition("/")
+    return parent or ".", name
+
+
+def lake_destination(settings: Settings) -> Destination:
+    bucket_url, _ = lake_root_and_name(settings)
+    if settings.s3 is None:
+        return dlt.destinations.filesystem(bucket_url=bucket_url)
+    s3 = settings.s3
+    credentials = {
+        "aws_access_key_id": s3.access_key_id,
+        "aws_secret_access_key": s3.secret_access_key,
+        "region_name": s3.region,
+    }
+    if s3.endpoint_url:
+        credentials["endpoint_url"] = s3.endpoint_url
+    return dlt.destinations.filesystem(bucket_url=bucket_url, credentials=credentials)

@@ -1,0 +1,45 @@
+"""Turn dlt's wrapped exceptions into the pipeline's own errors with actionable messages.
+
+dlt wraps whatever fails inside a step in `PipelineStepFailed`; the user needs the root cause in
+plain words (which server, which setting to check), not dlt's stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from ingest.config import Settings
+from ingest.errors import PipelineError
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    stack = [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for linked in (current.__cause__, current.__context__, getattr(current, "exception", None)):
+            if isinstance(linked, BaseException):
+                stack.append(linked)
+
+
+@contextmanager
+def unwrap_pipeline_error(settings: Settings) -> Iterator[None]:
+    try:
+        yield
+    except PipelineStepFailed as failed:
+        for cause in _causes(failed):
+            if isinstance(cause, PipelineError):
+                raise cause from None
+        raise PipelineError(
+            f"dlt step '{failed.step}' failed: {failed.exception}\n"
+            "The load package is kept and the next run retries it. "
+            f"Inspect it with: dlt pipeline --pipelines-dir {settings.dlt_pipelines_dir} "
+            f"{failed.pipeline.pipeline_name} info"
+        ) from failed

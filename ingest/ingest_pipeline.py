@@ -1,0 +1,176 @@
+"""dlt pipeline `olist_ingest`: load the nine Olist CSV files into the staging database.
+
+Each file is one dlt resource that streams validated Arrow tables (see `csv_scan`) and merges them
+into a bronze table by its key, so a rerun on the same files changes nothing and a newer file
+updates changed rows and adds new ones. Rows that fail a check go to `rejected_rows` in the same
+load package, so a load either lands with its quarantine or not at all. A file whose content is
+unchanged since its last successful load is skipped without being read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dlt
+import pyarrow as pa
+from dlt.extract.resource import DltResource
+
+from ingest.config import Settings
+from ingest.csv_scan import CsvScan, Rejection, check_file
+from ingest.destinations import STAGING_DATASET, staging_destination
+from ingest.dlt_errors import unwrap_pipeline_error
+from ingest.tables import TABLES, Kind, SourceTable
+
+PIPELINE_NAME = "olist_ingest"
+REJECTED_TABLE = "rejected_rows"
+
+# Every bronze row carries the load it came in (`_dlt_load_id`, added by us so dlt need not
+# rewrite the Parquet files), its source file and when it was read.
+LINEAGE_FIELDS = (
+    pa.field("_source_file", pa.string(), nullable=False),
+    pa.field("_ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    pa.field("_dlt_load_id", pa.string(), nullable=False),
+)
+
+REJECTED_ROWS_SCHEMA = pa.schema(
+    [
+        pa.field("table_name", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_sha256", pa.string(), nullable=False),
+        pa.field("line_number", pa.int64(), nullable=False),
+        pa.field("column_name", pa.string()),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("raw_line", pa.string(), nullable=False),
+    ]
+)
+
+
+@dataclass
+class TableOutcome:
+    """What one run did with one source file."""
+
+    table: str
+    source_file: str
+    skipped: bool = False  # unchanged since its last load
+    source_rows: int = 0
+    loaded_rows: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _with_lineage(batch: pa.Table, source_file: str, load_id: str, at: datetime) -> pa.Table:
+    for field_, value in zip(LINEAGE_FIELDS, (source_file, at, load_id), strict=True):
+        batch = batch.append_column(field_, pa.array([value] * batch.num_rows, field_.type))
+    return batch
+
+
+def _rejected_rows(
+    table: SourceTable, path: Path, sha256: str, rejections: list[Rejection]
+) -> pa.Table:
+    rows = [
+        {
+            "table_name": table.name,
+            "source_file": path.name,
+            "source_sha256": sha256,
+            "line_number": r.line_number,
+            "column_name": r.column,
+            "reason": r.reason,
+            "raw_line": r.raw_line,
+        }
+        for r in rejections
+    ]
+    return pa.Table.from_pylist(rows, schema=REJECTED_ROWS_SCHEMA)
+
+
+def _naive_timestamp_hints(table: SourceTable) -> dict[str, dict[str, object]]:
+    # Olist timestamps are Brazilian local time with no zone: keep them naive in bronze.
+    # (dlt would otherwise make them `timestamp with time zone`.)
+    return {
+        c.name: {"data_type": "timestamp", "timezone": False, "precision": 6}
+        for c in table.columns
+        if c.kind is Kind.TIMESTAMP
+    }
+
+
+def table_resource(
+    table: SourceTable, path: Path, temp_dir: Path, outcome: TableOutcome
+) -> DltResource:
+    """The dlt resource that loads one source file into its bronze table.
+
+    It writes two tables: its own and `rejected_rows`. Each gets its own hints (a dlt table
+    variant), so the quarantine table inherits none of the bronze table's columns or key.
+    """
+
+    def rows() -> Iterator[object]:
+        sha256 = file_sha256(path)
+        state = dlt.current.resource_state()
+        if state.get("sha256") == sha256:
+            outcome.skipped = True
+            return
+        load_id = dlt.current.load_package_state()["load_id"]
+        ingested_at = datetime.now(UTC)
+        scan = CsvScan(path, table, temp_dir=temp_dir)
+        for batch in scan.batches():
+            lineaged = _with_lineage(batch, path.name, load_id, ingested_at)
+            yield dlt.mark.with_table_name(lineaged, table.name)
+        rejections = scan.result.rejections
+        if rejections:
+            rejected = _rejected_rows(table, path, sha256, rejections)
+            lineaged = _with_lineage(rejected, path.name, load_id, ingested_at)
+            yield dlt.mark.with_table_name(lineaged, REJECTED_TABLE)
+        state["sha256"] = sha256
+        outcome.source_rows = scan.result.source_rows
+        outcome.loaded_rows = scan.result.loaded_rows
+        outcome.rejections = rejections
+
+    resource = dlt.resource(rows, name=table.name, write_disposition="merge")
+    resource.apply_hints(
+        table_name=table.name,
+        primary_key=list(table.merge_key),
+        columns=_naive_timestamp_hints(table),
+        create_table_variant=True,
+    )
+    resource.apply_hints(
+        table_name=REJECTED_TABLE,
+        primary_key=["table_name", "source_sha256", "line_number"],
+        create_table_variant=True,
+    )
+    return resource
+
+
+def ingest_pipeline(settings: Settings) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        destination=staging_destination(settings),
+        dataset_name=STAGING_DATASET,
+        pipelines_dir=str(settings.dlt_pipelines_dir),
+    )
+
+
+def run_ingest(
+    settings: Settings, source_dir: Path, tables: Sequence[SourceTable] = TABLES
+) -> list[TableOutcome]:
+    """Load the given tables' files from `source_dir`; all files are checked before any loads."""
+    paths = {table.name: source_dir / table.file_name for table in tables}
+    for table in tables:
+        check_file(paths[table.name], table)
+    outcomes = {t.name: TableOutcome(t.name, t.file_name) for t in tables}
+    temp_dir = settings.data_dir / "tmp"
+
+    @dlt.source(name="olist", max_table_nesting=0)
+    def olist_files() -> Iterator[DltResource]:
+        for table in tables:
+            yield table_resource(table, paths[table.name], temp_dir, outcomes[table.name])
+
+    pipeline = ingest_pipeline(settings)
+    with unwrap_pipeline_error(settings):
+        pipeline.run(olist_files(), loader_file_format="parquet")
+    return list(outcomes.values())

@@ -1,0 +1,47 @@
+"""Summaries printed at the end of a run: rows per table, quarantine counts by reason."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from ingest.config import Settings
+from ingest.ingest_pipeline import TableOutcome
+
+console = Console()
+
+# Reasons vary in their values ("got -5.00"); group quarantined rows by the part before that.
+_REASON_GROUP_CUT = (", got ", " (", ": the row on line ")
+
+
+def reason_group(reason: str) -> str:
+    first = reason.split("; ")[0]
+    for cut in _REASON_GROUP_CUT:
+        first = first.split(cut)[0]
+    return first
+
+
+def print_ingest_report(outcomes: list[TableOutcome], settings: Settings) -> None:
+    table = Table(title=f"olist ingest → {settings.staging_url.split('@')[-1]}")
+    for column in ("table", "source rows", "loaded", "quarantined", "note"):
+        table.add_column(column, justify="left" if column in ("table", "note") else "right")
+    for o in outcomes:
+        if o.skipped:
+            table.add_row(o.table, "", "", "", "unchanged, skipped")
+            continue
+        table.add_row(
+            o.table, f"{o.source_rows:,}", f"{o.loaded_rows:,}", f"{len(o.rejections):,}", ""
+        )
+    console.print(table)
+    quarantined = [(o.table, r) for o in outcomes for r in o.rejections]
+    if not quarantined:
+        return
+    counts = Counter((name, reason_group(r.reason)) for name, r in quarantined)
+    console.print(
+        f"[yellow]{len(quarantined):,} row(s) quarantined[/] in raw.rejected_rows "
+        "(each with its file, line, reason and raw text):"
+    )
+    for (name, reason), count in sorted(counts.items()):
+        console.print(f"  {name}: {count:,} rows: {reason}", highlight=False)
