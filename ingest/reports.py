@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.config import Settings
+from ingest.export_pipeline import ExportOutcome
 from ingest.ingest_pipeline import TableOutcome
 
 console = Console()
@@ -45,3 +46,15 @@ def print_ingest_report(outcomes: list[TableOutcome], settings: Settings) -> Non
     )
     for (name, reason), count in sorted(counts.items()):
         console.print(f"  {name}: {count:,} rows: {reason}", highlight=False)
+
+
+def print_export_report(outcomes: list[ExportOutcome], settings: Settings) -> None:
+    table = Table(title=f"olist export → {settings.lake_url}")
+    table.add_column("bronze table")
+    table.add_column("lake folder")
+    table.add_column("rows written", justify="right")
+    for o in outcomes:
+        table.add_row(o.table, f"{o.lake_folder}/", f"{o.rows_written:,}")
+    console.print(table)
+    if not any(o.rows_written for o in outcomes):
+        console.print("Nothing new since the last export: no files written.")

@@ -1,0 +1,87 @@
+"""dlt pipeline `olist_export`: land bronze rows in the lake as Parquet, incrementally.
+
+Every bronze table becomes a folder `<lake>/<table>/` of Parquet files readable with one glob;
+quarantined rows go to `<lake>/_rejected/`. The cursor is the ingest's `_dlt_load_id`: an export
+writes only rows from loads it has not exported yet, and with no new load it writes nothing.
+Every row keeps its load id, so a reader gets the latest version of a row by taking, per key,
+the row with the greatest `_dlt_load_id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import dlt
+import pyarrow as pa
+from dlt.extract.resource import DltResource
+
+from ingest.config import Settings
+from ingest.destinations import lake_destination, lake_root_and_name
+from ingest.dlt_errors import unwrap_pipeline_error
+from ingest.ingest_pipeline import LINEAGE_FIELDS, REJECTED_ROWS_SCHEMA, REJECTED_TABLE
+from ingest.staging_reader import StagingReader, staging_reader
+from ingest.tables import TABLES
+
+PIPELINE_NAME = "olist_export"
+REJECTED_LAKE_FOLDER = "_rejected"
+
+
+@dataclass
+class ExportOutcome:
+    table: str
+    lake_folder: str
+    rows_written: int = 0
+
+
+def _lake_schemas() -> dict[str, tuple[str, pa.Schema]]:
+    """Bronze table → (lake folder, exact Arrow schema), so both staging databases export the
+    same Parquet types whatever their drivers return."""
+    lineage = pa.schema(list(LINEAGE_FIELDS))
+    schemas = {t.name: (t.name, pa.unify_schemas([t.arrow_schema(), lineage])) for t in TABLES}
+    rejected = pa.unify_schemas([REJECTED_ROWS_SCHEMA, lineage])
+    schemas[REJECTED_TABLE] = (REJECTED_LAKE_FOLDER, rejected)
+    return schemas
+
+
+def bronze_table_resource(
+    reader: StagingReader, table: str, folder: str, schema: pa.Schema, outcome: ExportOutcome
+) -> DltResource:
+    def rows(
+        # dlt reads the cursor from this default argument (its documented pattern).
+        load_id: dlt.sources.incremental[str] = dlt.sources.incremental(  # noqa: B008
+            "_dlt_load_id", range_start="open"
+        ),
+    ) -> Iterator[pa.Table]:
+        if not reader.table_exists(table):
+            return  # e.g. no row was ever quarantined
+        for batch in reader.read_newer(table, load_id.last_value):
+            outcome.rows_written += batch.num_rows
+            yield pa.Table.from_batches([batch]).select(schema.names).cast(schema)
+
+    return dlt.resource(rows, name=folder, write_disposition="append")
+
+
+def export_pipeline(settings: Settings) -> dlt.Pipeline:
+    _, dataset_name = lake_root_and_name(settings)
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        destination=lake_destination(settings),
+        dataset_name=dataset_name,
+        pipelines_dir=str(settings.dlt_pipelines_dir),
+    )
+
+
+def run_export(settings: Settings) -> list[ExportOutcome]:
+    reader = staging_reader(settings)
+    schemas = _lake_schemas()
+    outcomes = {table: ExportOutcome(table, folder) for table, (folder, _) in schemas.items()}
+
+    @dlt.source(name="bronze", max_table_nesting=0)
+    def bronze() -> Iterator[DltResource]:
+        for table, (folder, schema) in schemas.items():
+            yield bronze_table_resource(reader, table, folder, schema, outcomes[table])
+
+    with unwrap_pipeline_error(settings):
+        export_pipeline(settings).run(bronze(), loader_file_format="parquet")
+    return list(outcomes.values())

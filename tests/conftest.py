@@ -1,0 +1,124 @@
+"""Shared pytest fixtures: real PostgreSQL and S3 servers, the Olist sample, a clean environment.
+
+Server fixtures are session-scoped (starting a server is slow) while the things tests write to
+(a database, a bucket) are fresh for every test, so tests never see each other's data. A missing
+server or sample fails the run loudly instead of skipping: a skipped integration test looks green.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+# conftest.py and servers.py sit in tests/, which has no __init__.py, so pytest puts tests/ itself
+# on sys.path and the helpers import as a top-level module.
+from servers import (
+    POSTGRES_ADMIN_URL,
+    TEST_BUCKET_PREFIX,
+    TEST_ROLE_NAME,
+    PostgresRole,
+    S3Server,
+    ServerUnavailableError,
+    check_postgres_answers,
+    ensure_login_role,
+    serve_s3,
+    temporary_database,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO_ROOT.parent / "shared/data/olist/sample"
+OLIST_PREFIX = "OLIST_"
+
+
+def _fail_with_message(error: ServerUnavailableError) -> NoReturn:
+    # The message already says what to do; `from None` keeps pytest from printing the chain of
+    # low-level exceptions under it (and pytrace=False, the fixture's own traceback).
+    raise pytest.fail.Exception(str(error), pytrace=False) from None
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """Superuser URL of the local cluster, once it is known to answer."""
+    try:
+        check_postgres_answers(POSTGRES_ADMIN_URL)
+    except ServerUnavailableError as error:
+        _fail_with_message(error)
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_role(postgres_admin_url: str) -> PostgresRole:
+    """The non-superuser `olist_test` login role, with a password new to this session."""
+    return ensure_login_role(postgres_admin_url, TEST_ROLE_NAME)
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str, postgres_role: PostgresRole) -> Iterator[str]:
+    """URL of a fresh database owned by `postgres_role`, dropped (WITH FORCE) after the test."""
+    with temporary_database(postgres_admin_url, owner=postgres_role.user) as database:
+        yield postgres_role.url(database)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """`rclone serve s3` on a free local port; each top-level folder of `root` is a bucket."""
+    try:
+        with serve_s3(tmp_path_factory.mktemp("s3")) as server:
+            yield server
+    except ServerUnavailableError as error:
+        _fail_with_message(error)
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server) -> str:
+    """`s3://olist-test-<hex>`: an empty bucket of this test's own."""
+    return s3_server.create_bucket(f"{TEST_BUCKET_PREFIX}{secrets.token_hex(6)}")
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    """The Olist sample CSVs, shared by every checkout at ../shared/data/olist/sample."""
+    if not SAMPLE_DIR.is_dir():
+        pytest.fail(
+            f"The Olist sample data is missing: expected a folder at {SAMPLE_DIR} "
+            "(../shared/data/olist/sample relative to the repository root).",
+            pytrace=False,
+        )
+    return SAMPLE_DIR
+
+
+@dataclass(frozen=True)
+class OlistEnv:
+    """Sets `OLIST_*` variables for one test; monkeypatch restores the environment afterwards."""
+
+    monkeypatch: pytest.MonkeyPatch
+    workdir: Path
+
+    def set(self, **variables: str | os.PathLike[str] | int) -> None:
+        """Set each `OLIST_*` variable, e.g. `olist_env.set(OLIST_LAKE_URL=s3_bucket)`."""
+        for name, value in variables.items():
+            # Refusing other names catches typos such as LAKE_URL that would be silently ignored.
+            if not name.startswith(OLIST_PREFIX):
+                raise ValueError(f"{name} is not an {OLIST_PREFIX}* variable")
+            text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+            self.monkeypatch.setenv(name, text)
+
+
+@pytest.fixture
+def olist_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> OlistEnv:
+    """A clean configuration: no `OLIST_*` variables, and a fresh empty working directory.
+
+    The working directory matters because the CLI also reads `.env` from it, and its default
+    data folders are relative to it.
+    """
+    for name in list(os.environ):
+        if name.startswith(OLIST_PREFIX):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return OlistEnv(monkeypatch=monkeypatch, workdir=tmp_path)
