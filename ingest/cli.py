@@ -15,13 +15,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rich.console import Console
+from rich.markup import escape
 
 from ingest.config import ConfigError, load_settings
+from ingest.console import errors
 from ingest.errors import PipelineError
 from ingest.tables import TABLES, TABLES_BY_NAME
-
-console = Console(stderr=True)
 
 
 def _parse_tables(value: str) -> list[str]:
@@ -71,22 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_logs(verbose: bool) -> None:
-    # dlt reads its log level from the environment; keep it to warnings unless asked.
+def _configure_logging(verbose: bool) -> None:
+    # dlt reads its runtime settings from the environment: warnings only unless asked, and no
+    # anonymous telemetry (there is no network to send it to, and a pipeline should not phone home).
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _quiet_logs(args.verbose)
+    _configure_logging(args.verbose)
     try:
         return args.handler(args)
     except (PipelineError, ConfigError) as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+        errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         return 1
     except KeyboardInterrupt:
-        console.print("interrupted; a rerun resumes where this run stopped")
+        errors.print("interrupted; a rerun resumes where this run stopped")
         return 130
 
 

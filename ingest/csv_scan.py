@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.errors import SourceFileError
-from ingest.source_records import locate_records
-from ingest.tables import DUCKDB_TYPES, EXPECTED, ROW_KEY, VALID_WHEN, SourceTable
+from ingest.source_records import SourceRecord, iter_records
+from ingest.tables import DUCKDB_TYPES, EXPECTED, ROW_HASH, ROW_KEY, VALID_WHEN, SourceTable
 
 UTF8_BOM = b"\xef\xbb\xbf"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -43,7 +43,8 @@ class ScanResult:
     """What one file held; complete once the scan's batches have all been consumed."""
 
     source_rows: int = 0
-    loaded_rows: int = 0
+    loaded_rows: int = 0  # new or changed rows
+    unchanged_rows: int = 0  # already in staging with the same values
     rejections: list[Rejection] = field(default_factory=list)
 
 
@@ -59,15 +60,16 @@ def check_file(path: Path, table: SourceTable) -> None:
     """Reject the whole file before anything is read when it is missing, empty or misheaded."""
     if not path.is_file():
         raise SourceFileError(
-            f"{path}: file not found. The {table.name} table is read from {table.file_name}; "
-            "put the file in the source folder or pass --tables to load only some tables."
+            f"{path}: file not found. The {table.name} table is read from {table.file_name}. "
+            "Nothing was loaded. Put the file in the source folder, or pass --tables to load "
+            "only some tables."
         )
     with path.open("rb") as handle:
         first_line = handle.readline()
     if not first_line.strip():
         raise SourceFileError(
             f"{path}: the file is empty; line 1 should be the header "
-            f"{','.join(table.column_names)}. Export the file again."
+            f"{','.join(table.column_names)}. Nothing was loaded. Export the file again."
         )
     text = first_line.removeprefix(UTF8_BOM).decode("utf-8", errors="replace").rstrip("\r\n")
     found = next(csv.reader([text]))
@@ -112,8 +114,15 @@ def _value_checks(table: SourceTable) -> list[tuple[str, str, str]]:
     return checks
 
 
-def build_query(path: Path, table: SourceTable) -> str:
-    """The one query that parses, types, checks and keys a source file."""
+KNOWN_ROWS = "known_rows"  # (merge key, row hash) of the rows already in staging
+
+
+def build_query(path: Path, table: SourceTable, *, compare_known: bool = False) -> str:
+    """The one query that parses, types, checks, keys and hashes a source file.
+
+    With `compare_known`, rows are also marked `_unchanged` when the table `known_rows` (see
+    KNOWN_ROWS) holds their key with the same hash.
+    """
     columns = ", ".join(
         f"{_sql_string(c.name)}: {_sql_string(DUCKDB_TYPES[c.kind])}" for c in table.columns
     )
@@ -126,10 +135,22 @@ def build_query(path: Path, table: SourceTable) -> str:
         ", ".join(f"CASE WHEN {cond} THEN {_sql_string(col)} END" for col, cond, _ in checks)
     )
     selected = [_quote(n) for n in table.column_names]
+    # JSON keeps NULL apart from '' and escapes separators, so equal hashes mean equal rows.
+    values_json = "to_json(struct_pack({}))".format(
+        ", ".join(_quote(n) for n in table.column_names)
+    )
     if not table.primary_key:
-        values = ", ".join(f"CAST({_quote(n)} AS VARCHAR)" for n in table.column_names)
-        selected.append(f"md5(concat_ws(chr(31), {values}, _key_occurrence)) AS {ROW_KEY}")
-    duplicate_of = "CASE WHEN _key_occurrence > 1 THEN _first_record_index END"
+        selected.append(f"md5({values_json} || '#' || _key_occurrence) AS {ROW_KEY}")
+    selected.append(f"md5({values_json}) AS {ROW_HASH}")
+    unchanged, known_join = "false", ""
+    if compare_known:
+        matches = " AND ".join(
+            f"k.{_quote(n)} = r.{_quote(n)}" for n in (*table.merge_key, ROW_HASH)
+        )
+        unchanged, known_join = "k._row_hash IS NOT NULL", f"LEFT JOIN {KNOWN_ROWS} k ON {matches}"
+    duplicate_of = (
+        "CASE WHEN _reject_reason IS NULL AND _key_occurrence > 1 THEN _first_record_index END"
+    )
     if not table.primary_key:
         duplicate_of = "NULL"  # keyless: identical rows are all kept
     return f"""
@@ -144,19 +165,29 @@ WITH parsed AS (
         store_rejects = true, rejects_scan = 'reject_scans', rejects_table = 'reject_errors'
     )
 ),
+checked AS (
+    SELECT *, {reason} AS _reject_reason, {first_bad_column} AS _reject_column
+    FROM parsed
+),
 keyed AS (
+    -- Keys repeat only among rows that pass every other check: a bad first row must not
+    -- take a good later row with the same key down with it.
     SELECT *,
         row_number() OVER w AS _key_occurrence,
         first_value(_record_index) OVER w AS _first_record_index
-    FROM parsed
-    WINDOW w AS (PARTITION BY {partition} ORDER BY _record_index)
+    FROM checked
+    WINDOW w AS (PARTITION BY {partition}, _reject_reason IS NULL ORDER BY _record_index)
+),
+rows AS (
+    SELECT {", ".join(selected)},
+        _reject_reason,
+        _reject_column,
+        {duplicate_of} AS _duplicate_of,
+        _record_index
+    FROM keyed
 )
-SELECT {", ".join(selected)},
-    {reason} AS _reject_reason,
-    {first_bad_column} AS _reject_column,
-    {duplicate_of} AS _duplicate_of,
-    _record_index
-FROM keyed
+SELECT r.*, {unchanged} AS _unchanged
+FROM rows r {known_join}
 """
 
 
@@ -182,13 +213,25 @@ def _parser_reason(table: SourceTable, error_type: str, column: str | None, mess
 
 
 class CsvScan:
-    """One pass over one source file. Iterate `batches()`, then read `result`."""
+    """One pass over one source file. Iterate `batches()`, then read `result`.
 
-    def __init__(self, path: Path, table: SourceTable, *, temp_dir: Path) -> None:
+    `known_rows`, when given, streams the (merge key, `_row_hash`) pairs already in staging;
+    rows found there unchanged are counted but not yielded.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        table: SourceTable,
+        *,
+        temp_dir: Path,
+        known_rows: pa.RecordBatchReader | None = None,
+    ) -> None:
         self.path = path
         self.table = table
         self.result = ScanResult()
         self._temp_dir = temp_dir
+        self._known_rows = known_rows
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         self._temp_dir.mkdir(parents=True, exist_ok=True)
@@ -202,19 +245,29 @@ class CsvScan:
         flagged: list[dict[str, object]] = []
         schema = self.table.arrow_schema()
         with self._connect() as con:
-            reader = con.execute(build_query(self.path, self.table)).fetch_record_batch(BATCH_ROWS)
-            for batch in reader:
-                is_good = pc.and_(
+            if self._known_rows is not None:
+                con.register("known_rows_stream", self._known_rows)
+                con.execute(f"CREATE TEMP TABLE {KNOWN_ROWS} AS FROM known_rows_stream")
+            query = build_query(self.path, self.table, compare_known=self._known_rows is not None)
+            for batch in con.execute(query).to_arrow_reader(BATCH_ROWS):
+                is_valid = pc.and_(
                     pc.is_null(batch.column("_reject_reason")),
                     pc.is_null(batch.column("_duplicate_of")),
                 )
-                good = pa.Table.from_batches([batch]).filter(is_good)
-                bad = batch.filter(pc.invert(is_good))
+                is_new = pc.and_(is_valid, pc.invert(batch.column("_unchanged")))
+                bad = batch.filter(pc.invert(is_valid))
                 if bad.num_rows:
-                    flagged.extend(bad.select(list(bad.schema.names[-4:])).to_pylist())
+                    flagged.extend(
+                        bad.select(
+                            ["_reject_reason", "_reject_column", "_duplicate_of", "_record_index"]
+                        ).to_pylist()
+                    )
+                new = pa.Table.from_batches([batch]).filter(is_new)
                 self.result.source_rows += batch.num_rows
-                self.result.loaded_rows += good.num_rows
-                yield good.select(schema.names).cast(schema)
+                self.result.loaded_rows += new.num_rows
+                self.result.unchanged_rows += batch.num_rows - bad.num_rows - new.num_rows
+                if new.num_rows:
+                    yield new.select(schema.names).cast(schema)
             parser_errors = con.execute(
                 "SELECT line - 1, column_name, error_type::VARCHAR, error_message "
                 "FROM reject_errors ORDER BY line"
@@ -225,45 +278,47 @@ class CsvScan:
     def _rejections(
         self, parser_errors: list[tuple], flagged: list[dict[str, object]]
     ) -> list[Rejection]:
-        # DuckDB numbers parsed rows without the ones it rejected; turn those indexes back
-        # into record numbers in the file before asking where the records are.
-        parser_records = sorted({record for record, *_ in parser_errors})
+        """Attach line numbers and raw text to every rejected row, in one walk of the file.
 
-        def record_of(index: int) -> int:
-            record = index
-            for rejected in parser_records:
-                if rejected > record:
-                    break
-                record += 1
-            return record
-
-        reasons: dict[int, tuple[str | None, list[str], int | None]] = {}
+        DuckDB's rejects name a record number (blank lines included). Rows flagged by the checks
+        are known by their index among the rows DuckDB parsed, which skips blank lines and the
+        records it rejected; the walk counts the same way to find them.
+        """
+        parser_reasons: dict[int, tuple[str | None, list[str]]] = {}
         for record, column, error_type, message in parser_errors:
-            _, texts, _ = reasons.setdefault(record, (column, [], None))
+            _, texts = parser_reasons.setdefault(record, (column, []))
             texts.append(_parser_reason(self.table, error_type, column, message))
-        for row in flagged:
-            record = record_of(int(row["_record_index"]))
-            duplicate_of = row["_duplicate_of"]
-            texts = [row["_reject_reason"]] if row["_reject_reason"] else []
-            reasons[record] = (
-                row["_reject_column"],
-                texts,
-                record_of(int(duplicate_of)) if duplicate_of is not None else None,
-            )
-        wanted = set(reasons) | {d for _, _, d in reasons.values() if d is not None}
-        located = locate_records(self.path, wanted)
-        rejections = []
-        for record in sorted(reasons):
-            column, texts, duplicate_of = reasons[record]
-            if duplicate_of is not None:
-                key = ", ".join(self.table.primary_key)
+        flagged_by_index = {int(row["_record_index"]): row for row in flagged}
+        wanted_indexes = set(flagged_by_index) | {
+            int(row["_duplicate_of"]) for row in flagged if row["_duplicate_of"] is not None
+        }
+        by_record: dict[int, SourceRecord] = {}
+        by_index: dict[int, SourceRecord] = {}
+        parsed_index = 0
+        for record in iter_records(self.path):
+            if record.number in parser_reasons:
+                by_record[record.number] = record
+            elif not record.is_blank:
+                parsed_index += 1
+                if parsed_index in wanted_indexes:
+                    by_index[parsed_index] = record
+            if len(by_record) == len(parser_reasons) and len(by_index) == len(wanted_indexes):
+                break
+
+        rejections = [
+            Rejection(by_record[n].line_number, column, "; ".join(texts), by_record[n].text)
+            for n, (column, texts) in parser_reasons.items()
+        ]
+        for index, row in flagged_by_index.items():
+            source = by_index[index]
+            texts = [str(row["_reject_reason"])] if row["_reject_reason"] else []
+            column = row["_reject_column"]
+            if row["_duplicate_of"] is not None:
+                kept = by_index[int(row["_duplicate_of"])]
                 texts.append(
-                    f"duplicate key ({key}): the row on line "
-                    f"{located[duplicate_of].line_number} has the same key and is kept"
+                    f"duplicate key ({', '.join(self.table.primary_key)}): the row on line "
+                    f"{kept.line_number} has the same key and is kept"
                 )
                 column = column or self.table.primary_key[0]
-            source = located[record]
-            rejections.append(
-                Rejection(source.line_number, column, "; ".join(texts), source.raw_line)
-            )
-        return rejections
+            rejections.append(Rejection(source.line_number, column, "; ".join(texts), source.text))
+        return sorted(rejections, key=lambda r: r.line_number)

@@ -20,6 +20,7 @@ from ingest.config import Settings
 from ingest.destinations import lake_destination, lake_root_and_name
 from ingest.dlt_errors import unwrap_pipeline_error
 from ingest.ingest_pipeline import LINEAGE_FIELDS, REJECTED_ROWS_SCHEMA, REJECTED_TABLE
+from ingest.preflight import check_lake, check_staging
 from ingest.staging_reader import StagingReader, staging_reader
 from ingest.tables import TABLES
 
@@ -55,7 +56,9 @@ def bronze_table_resource(
     ) -> Iterator[pa.Table]:
         if not reader.table_exists(table):
             return  # e.g. no row was ever quarantined
-        for batch in reader.read_newer(table, load_id.last_value):
+        for batch in reader.read(table, after_load_id=load_id.last_value):
+            if not batch.num_rows:
+                continue  # connectorx ends a stream with an empty batch; it must not become a file
             outcome.rows_written += batch.num_rows
             yield pa.Table.from_batches([batch]).select(schema.names).cast(schema)
 
@@ -73,6 +76,8 @@ def export_pipeline(settings: Settings) -> dlt.Pipeline:
 
 
 def run_export(settings: Settings) -> list[ExportOutcome]:
+    check_staging(settings)
+    check_lake(settings)
     reader = staging_reader(settings)
     schemas = _lake_schemas()
     outcomes = {table: ExportOutcome(table, folder) for table, (folder, _) in schemas.items()}

@@ -23,7 +23,9 @@ from ingest.config import Settings
 from ingest.csv_scan import CsvScan, Rejection, check_file
 from ingest.destinations import STAGING_DATASET, staging_destination
 from ingest.dlt_errors import unwrap_pipeline_error
-from ingest.tables import TABLES, Kind, SourceTable
+from ingest.preflight import check_staging
+from ingest.staging_reader import StagingReader, staging_reader
+from ingest.tables import ROW_HASH, TABLES, Kind, SourceTable
 
 PIPELINE_NAME = "olist_ingest"
 REJECTED_TABLE = "rejected_rows"
@@ -57,7 +59,8 @@ class TableOutcome:
     source_file: str
     skipped: bool = False  # unchanged since its last load
     source_rows: int = 0
-    loaded_rows: int = 0
+    loaded_rows: int = 0  # new or changed rows
+    unchanged_rows: int = 0  # already in staging with the same values
     rejections: list[Rejection] = field(default_factory=list)
 
 
@@ -100,8 +103,26 @@ def _naive_timestamp_hints(table: SourceTable) -> dict[str, dict[str, object]]:
     }
 
 
+def _known_rows(reader: StagingReader, table: SourceTable) -> pa.RecordBatchReader | None:
+    """The (merge key, row hash) pairs of the rows the bronze table already holds, as a stream."""
+    if not reader.table_exists(table.name):
+        return None
+    full = table.arrow_schema()
+    schema = pa.schema([full.field(name) for name in (*table.merge_key, ROW_HASH)])
+    batches = (
+        pa.Table.from_batches([b]).select(schema.names).cast(schema).to_batches()
+        for b in reader.read(table.name, columns=schema.names)
+        if b.num_rows
+    )
+    return pa.RecordBatchReader.from_batches(schema, (b for bs in batches for b in bs))
+
+
 def table_resource(
-    table: SourceTable, path: Path, temp_dir: Path, outcome: TableOutcome
+    table: SourceTable,
+    path: Path,
+    reader: StagingReader,
+    temp_dir: Path,
+    outcome: TableOutcome,
 ) -> DltResource:
     """The dlt resource that loads one source file into its bronze table.
 
@@ -117,7 +138,7 @@ def table_resource(
             return
         load_id = dlt.current.load_package_state()["load_id"]
         ingested_at = datetime.now(UTC)
-        scan = CsvScan(path, table, temp_dir=temp_dir)
+        scan = CsvScan(path, table, temp_dir=temp_dir, known_rows=_known_rows(reader, table))
         for batch in scan.batches():
             lineaged = _with_lineage(batch, path.name, load_id, ingested_at)
             yield dlt.mark.with_table_name(lineaged, table.name)
@@ -129,6 +150,7 @@ def table_resource(
         state["sha256"] = sha256
         outcome.source_rows = scan.result.source_rows
         outcome.loaded_rows = scan.result.loaded_rows
+        outcome.unchanged_rows = scan.result.unchanged_rows
         outcome.rejections = rejections
 
     resource = dlt.resource(rows, name=table.name, write_disposition="merge")
@@ -162,13 +184,15 @@ def run_ingest(
     paths = {table.name: source_dir / table.file_name for table in tables}
     for table in tables:
         check_file(paths[table.name], table)
+    check_staging(settings)
     outcomes = {t.name: TableOutcome(t.name, t.file_name) for t in tables}
     temp_dir = settings.data_dir / "tmp"
+    reader = staging_reader(settings)
 
     @dlt.source(name="olist", max_table_nesting=0)
     def olist_files() -> Iterator[DltResource]:
         for table in tables:
-            yield table_resource(table, paths[table.name], temp_dir, outcomes[table.name])
+            yield table_resource(table, paths[table.name], reader, temp_dir, outcomes[table.name])
 
     pipeline = ingest_pipeline(settings)
     with unwrap_pipeline_error(settings):

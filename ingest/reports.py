@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ingest.config import Settings
+from ingest.console import console
 from ingest.export_pipeline import ExportOutcome
 from ingest.ingest_pipeline import TableOutcome
-
-console = Console()
 
 # Reasons vary in their values ("got -5.00"); group quarantined rows by the part before that.
 _REASON_GROUP_CUT = (", got ", " (", ": the row on line ")
@@ -26,15 +25,14 @@ def reason_group(reason: str) -> str:
 
 def print_ingest_report(outcomes: list[TableOutcome], settings: Settings) -> None:
     table = Table(title=f"olist ingest → {settings.staging_url.split('@')[-1]}")
-    for column in ("table", "source rows", "loaded", "quarantined", "note"):
+    for column in ("table", "source rows", "new or changed", "unchanged", "quarantined", "note"):
         table.add_column(column, justify="left" if column in ("table", "note") else "right")
     for o in outcomes:
         if o.skipped:
-            table.add_row(o.table, "", "", "", "unchanged, skipped")
+            table.add_row(o.table, "", "", "", "", "file unchanged, skipped")
             continue
-        table.add_row(
-            o.table, f"{o.source_rows:,}", f"{o.loaded_rows:,}", f"{len(o.rejections):,}", ""
-        )
+        counts = (o.source_rows, o.loaded_rows, o.unchanged_rows, len(o.rejections))
+        table.add_row(o.table, *(f"{n:,}" for n in counts), "")
     console.print(table)
     quarantined = [(o.table, r) for o in outcomes for r in o.rejections]
     if not quarantined:
@@ -45,7 +43,8 @@ def print_ingest_report(outcomes: list[TableOutcome], settings: Settings) -> Non
         "(each with its file, line, reason and raw text):"
     )
     for (name, reason), count in sorted(counts.items()):
-        console.print(f"  {name}: {count:,} rows: {reason}", highlight=False)
+        rows = "row" if count == 1 else "rows"
+        console.print(f"  {name}: {count:,} {rows}: {escape(reason)}", highlight=False)
 
 
 def print_export_report(outcomes: list[ExportOutcome], settings: Settings) -> None:

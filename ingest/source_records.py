@@ -1,59 +1,56 @@
-"""Find where records sit in a CSV file: their physical line number and raw text.
+"""Walk the records of a CSV file with their physical line numbers and raw bytes.
 
 DuckDB's CSV reader numbers records, not lines, and a quoted review may span several lines.
-Quarantine must point at the line a person opens in an editor and keep the raw bytes, so for the
-few records that were rejected we walk the file once more, line by line, and track quote parity
-to know where each record starts and ends. Clean files never pay for this pass.
+Quarantine must point at the line a person opens in an editor and keep the raw text, so for files
+with rejected rows we walk the file once more, line by line, tracking quote parity to know where
+each record starts and ends. Clean files never pay for this pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class SourceRecord:
+    number: int  # 1-based data record number (the header is record 0; blank lines count)
     line_number: int  # 1-based physical line where the record starts (the header is line 1)
-    raw_line: str  # the record's text as in the file, without its final line break
+    raw: bytes  # the record's bytes as in the file, without its final line break
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.raw.strip()
+
+    @property
+    def text(self) -> str:
+        # Invalid UTF-8 is itself a rejection reason; keep the bad bytes visible as \xNN escapes.
+        return self.raw.decode("utf-8", errors="backslashreplace")
 
 
-def _decode(raw: bytes) -> str:
-    # Invalid UTF-8 is itself a rejection reason; keep the bad bytes visible as \xNN escapes.
-    return raw.decode("utf-8", errors="backslashreplace")
-
-
-def locate_records(path: Path, record_numbers: Collection[int]) -> dict[int, SourceRecord]:
-    """Map 1-based data record numbers (the first record after the header is 1) to their source.
+def iter_records(path: Path) -> Iterator[SourceRecord]:
+    """Yield every data record after the header.
 
     A record ends at a line break outside quotes; `""` escapes keep the quote count even, so the
-    parity of the running quote count says whether a line break is inside a quoted field.
+    parity of the running quote count says whether a line break is inside a quoted field. An
+    unterminated quote runs to the end of the file and makes one last record.
     """
-    wanted = set(record_numbers)
-    found: dict[int, SourceRecord] = {}
-    if not wanted:
-        return found
-    last_wanted = max(wanted)
-    record_number = -1  # the header is record 0
+    number = -1  # the header is record 0
     start_line = 0
     parts: list[bytes] = []
     quotes = 0
     with path.open("rb") as handle:
         for line_number, line in enumerate(handle, start=1):
             if not parts:
-                record_number += 1
+                number += 1
                 start_line = line_number
             parts.append(line)
             quotes += line.count(b'"')
             if quotes % 2:
                 continue  # inside a quoted field: the record goes on on the next line
-            if record_number in wanted:
-                raw = b"".join(parts).rstrip(b"\r\n")
-                found[record_number] = SourceRecord(start_line, _decode(raw))
+            if number > 0:
+                yield SourceRecord(number, start_line, b"".join(parts).rstrip(b"\r\n"))
             parts, quotes = [], 0
-            if record_number >= last_wanted:
-                break
-    if parts and record_number in wanted:  # an unterminated quote runs to the end of the file
-        found[record_number] = SourceRecord(start_line, _decode(b"".join(parts).rstrip(b"\r\n")))
-    return found
+    if parts and number > 0:
+        yield SourceRecord(number, start_line, b"".join(parts).rstrip(b"\r\n"))

@@ -7,7 +7,7 @@ batches of a bounded size, so memory stays flat however large the table.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 import pyarrow as pa
@@ -21,16 +21,21 @@ BATCH_ROWS = 256 * 1024
 class StagingReader(Protocol):
     def table_exists(self, table: str) -> bool: ...
 
-    def read_newer(self, table: str, after_load_id: str | None) -> Iterator[pa.RecordBatch]: ...
+    def read(
+        self, table: str, columns: Sequence[str] = (), after_load_id: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Rows of a bronze table (all columns unless named), from loads after the given one."""
+        ...
 
 
-def _newer_rows_query(table: str, after_load_id: str | None) -> str:
+def _select_query(table: str, columns: Sequence[str], after_load_id: str | None) -> str:
+    selected = ", ".join(f'"{c}"' for c in columns) or "*"
     # Load ids are dlt's numeric-looking strings ("1795691668.6532552"); every id has the same
     # number of integer digits, so comparing them as text orders them in time.
     where = ""
     if after_load_id is not None:
         where = " WHERE _dlt_load_id > '{}'".format(after_load_id.replace("'", "''"))
-    return f'SELECT * FROM {STAGING_DATASET}."{table}"{where}'
+    return f'SELECT {selected} FROM {STAGING_DATASET}."{table}"{where}'
 
 
 class PostgresReader:
@@ -46,12 +51,14 @@ class PostgresReader:
             ).fetchone()
         return bool(row and row[0])
 
-    def read_newer(self, table: str, after_load_id: str | None) -> Iterator[pa.RecordBatch]:
+    def read(
+        self, table: str, columns: Sequence[str] = (), after_load_id: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
         import connectorx
 
         reader = connectorx.read_sql(
             self._url,
-            _newer_rows_query(table, after_load_id),
+            _select_query(table, columns, after_load_id),
             return_type="arrow_stream",
             batch_size=BATCH_ROWS,
         )
@@ -76,10 +83,12 @@ class DuckDBReader:
             ).fetchone()
         return bool(row and row[0])
 
-    def read_newer(self, table: str, after_load_id: str | None) -> Iterator[pa.RecordBatch]:
+    def read(
+        self, table: str, columns: Sequence[str] = (), after_load_id: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
         with self._connect() as con:
-            result = con.execute(_newer_rows_query(table, after_load_id))
-            yield from result.fetch_record_batch(BATCH_ROWS)
+            result = con.execute(_select_query(table, columns, after_load_id))
+            yield from result.to_arrow_reader(BATCH_ROWS)
 
 
 def staging_reader(settings: Settings) -> StagingReader:

@@ -99,6 +99,7 @@ class SourceTable:
         fields = [pa.field(c.name, ARROW_TYPES[c.kind], c.nullable) for c in self.columns]
         if not self.primary_key:
             fields.append(pa.field(ROW_KEY, pa.string(), False))
+        fields.append(pa.field(ROW_HASH, pa.string(), False))
         return pa.schema(fields)
 
     @property
@@ -109,6 +110,10 @@ class SourceTable:
 # Key of keyless tables: a hash of the row's values and its occurrence number among identical rows
 # in the file, so reloading the same file changes nothing while exact duplicates are all kept.
 ROW_KEY = "_row_key"
+
+# Hash of a row's source values. A newer file's rows whose key and hash are already in staging are
+# unchanged and skipped, so only new and changed rows get the new load id (and reach the lake).
+ROW_HASH = "_row_hash"
 
 
 def _cols(*specs: tuple[str, Kind] | tuple[str, Kind, bool]) -> tuple[Column, ...]:

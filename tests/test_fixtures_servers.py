@@ -7,7 +7,6 @@ an environment that still carries a developer's `OLIST_*` settings.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -136,8 +135,6 @@ def test_object_written_to_bucket_reads_back_and_lands_on_disk(
 
     assert client.cat(f"{bucket}/{key}") == payload
     assert (s3_server.root / bucket / key).read_bytes() == payload
-    # Clients such as dlt compare ETags with the MD5 of what they sent.
-    assert client.info(f"{bucket}/{key}")["ETag"].strip('"') == hashlib.md5(payload).hexdigest()
 
 
 def test_file_placed_under_root_is_served_at_once(s3_server: S3Server, s3_bucket: str) -> None:
