@@ -71,10 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(verbose: bool) -> None:
-    # dlt reads its runtime settings from the environment: warnings only unless asked, and no
-    # anonymous telemetry (there is no network to send it to, and a pipeline should not phone home).
-    os.environ.setdefault("RUNTIME__LOG_LEVEL", "INFO" if verbose else "WARNING")
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    if verbose:  # dlt reads its log level from the environment (see ingest.dlt_defaults)
+        os.environ.setdefault("RUNTIME__LOG_LEVEL", "INFO")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
 
 

@@ -16,6 +16,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
+from ingest import dlt_defaults
 from ingest.config import Settings
 from ingest.destinations import lake_destination, lake_root_and_name
 from ingest.dlt_errors import unwrap_pipeline_error
@@ -66,6 +67,7 @@ def bronze_table_resource(
 
 
 def export_pipeline(settings: Settings) -> dlt.Pipeline:
+    dlt_defaults.apply()
     _, dataset_name = lake_root_and_name(settings)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,

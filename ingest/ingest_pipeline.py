@@ -19,6 +19,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
+from ingest import dlt_defaults
 from ingest.config import Settings
 from ingest.csv_scan import CsvScan, Rejection, check_file
 from ingest.destinations import STAGING_DATASET, staging_destination
@@ -169,6 +170,7 @@ def table_resource(
 
 
 def ingest_pipeline(settings: Settings) -> dlt.Pipeline:
+    dlt_defaults.apply()
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=staging_destination(settings),

@@ -27,7 +27,10 @@ def _postgres_advice(message: str, user: str, database: str) -> str:
             "or fix the name in OLIST_STAGING_URL"
         )
     if "Connection refused" in message or "timeout expired" in message:
-        return "nothing answers there; check that the server runs and the host and port are right"
+        return (
+            "nothing answers there; check that the server runs and that the host and port "
+            "in OLIST_STAGING_URL are right"
+        )
     if "resolve host" in message:
         return "the host name does not resolve: fix the host in OLIST_STAGING_URL"
     return "check OLIST_STAGING_URL"

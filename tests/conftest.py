@@ -122,3 +122,20 @@ def olist_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> OlistEnv:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     return OlistEnv(monkeypatch=monkeypatch, workdir=tmp_path)
+
+
+from servers import PasswordPostgres, serve_password_postgres  # noqa: E402 (appended)
+
+
+@pytest.fixture(scope="session")
+def password_postgres() -> Iterator[PasswordPostgres]:
+    """A private PostgreSQL cluster that checks passwords (scram-sha-256), on a free port.
+
+    The local cluster at 127.0.0.1:5432 trusts every login, so a wrong password can only be
+    tested here. Its superuser `postgres` has a password new to this session.
+    """
+    try:
+        with serve_password_postgres() as server:
+            yield server
+    except ServerUnavailableError as error:
+        _fail_with_message(error)

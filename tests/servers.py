@@ -311,3 +311,137 @@ def serve_s3(
         )
     finally:
         _stop(process)
+
+
+# --------------------------------------------------------------------------------------------
+# A password-checking PostgreSQL (the local cluster trusts any password)
+# --------------------------------------------------------------------------------------------
+
+POSTGRES_BIN_DIR = Path("/usr/lib/postgresql/15/bin")
+POSTGRES_OS_USER = "postgres"
+POSTGRES_SUPERUSER = "postgres"
+PASSWORD_POSTGRES_START_TIMEOUT_SECONDS = 30
+PASSWORD_POSTGRES_PORT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class PasswordPostgres:
+    """A private cluster on 127.0.0.1 that checks passwords (scram-sha-256) for every login."""
+
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+
+    def url(self, database: str = "postgres", password: str | None = None) -> str:
+        """The superuser's URL for `database`, with the right password unless one is given."""
+        secret = self.password if password is None else password
+        credentials = f"{quote(self.user, safe='')}:{quote(secret, safe='')}"
+        return f"postgresql://{credentials}@{self.host}:{self.port}/{quote(database, safe='')}"
+
+
+def _as_postgres_user(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    # PostgreSQL refuses to run as root, so the cluster belongs to the `postgres` OS user.
+    return subprocess.run(
+        ["runuser", "-u", POSTGRES_OS_USER, "--", *command],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _check_can_run_private_cluster(bin_dir: Path) -> int:
+    """The uid of the `postgres` OS user, or ServerUnavailableError saying what is missing."""
+    import pwd
+
+    if not (bin_dir / "initdb").is_file():
+        raise ServerUnavailableError(
+            f"{bin_dir / 'initdb'} is missing: install the PostgreSQL 15 server package."
+        )
+    if os.geteuid() != 0 or shutil.which("runuser") is None:
+        raise ServerUnavailableError(
+            "A password-checking PostgreSQL cluster is started with `runuser -u postgres`, "
+            "which needs root: run the tests as root (as in the dev container)."
+        )
+    try:
+        return pwd.getpwnam(POSTGRES_OS_USER).pw_uid
+    except KeyError:
+        raise ServerUnavailableError(
+            f"There is no '{POSTGRES_OS_USER}' OS user to own a private PostgreSQL cluster."
+        ) from None
+
+
+@contextmanager
+def serve_password_postgres(bin_dir: Path = POSTGRES_BIN_DIR) -> Iterator[PasswordPostgres]:
+    """Run a throwaway cluster with scram-sha-256 auth on a free port until the block ends.
+
+    It lives in a temporary folder under /tmp (pytest's own temp folders are closed to other
+    users), listens on 127.0.0.1 only, and is stopped and deleted on exit.
+    """
+    import tempfile
+
+    postgres_uid = _check_can_run_private_cluster(bin_dir)
+    workdir = Path(tempfile.mkdtemp(prefix="olist-pg-"))
+    data_dir, log_path = workdir / "data", workdir / "postgres.log"
+    started = False
+    try:
+        os.chown(workdir, postgres_uid, -1)
+        password = secrets.token_hex(16)
+        password_file = workdir / "password"
+        password_file.write_text(password)
+        os.chown(password_file, postgres_uid, -1)
+        initdb = _as_postgres_user(
+            [
+                str(bin_dir / "initdb"),
+                f"--pgdata={data_dir}",
+                "--auth=scram-sha-256",
+                f"--username={POSTGRES_SUPERUSER}",
+                f"--pwfile={password_file}",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            cwd=workdir,
+        )
+        password_file.unlink()
+        if initdb.returncode != 0:
+            raise ServerUnavailableError(
+                f"initdb failed with code {initdb.returncode}:\n{initdb.stdout}{initdb.stderr}"
+            )
+        port = 0
+        for attempt in range(1, PASSWORD_POSTGRES_PORT_ATTEMPTS + 1):
+            port = find_free_port()
+            options = f"-p {port} -k {workdir} -c listen_addresses={POSTGRES_HOST}"
+            start = _as_postgres_user(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    f"--pgdata={data_dir}",
+                    f"--log={log_path}",
+                    f"--options={options}",
+                    f"--timeout={PASSWORD_POSTGRES_START_TIMEOUT_SECONDS}",
+                    "--wait",
+                    "start",
+                ],
+                cwd=workdir,
+            )
+            if start.returncode == 0:
+                started = True
+                break
+            log = log_path.read_text(errors="replace") if log_path.exists() else ""
+            if "Address already in use" not in log or attempt == PASSWORD_POSTGRES_PORT_ATTEMPTS:
+                raise ServerUnavailableError(
+                    f"pg_ctl could not start a private cluster on port {port} (code "
+                    f"{start.returncode}):\n{start.stdout}{start.stderr}\n{log}"
+                )
+        yield PasswordPostgres(
+            host=POSTGRES_HOST, port=port, user=POSTGRES_SUPERUSER, password=password
+        )
+    finally:
+        if started:
+            _as_postgres_user(
+                [str(bin_dir / "pg_ctl"), f"--pgdata={data_dir}", "--mode=immediate", "stop"],
+                cwd=workdir,
+            )
+        shutil.rmtree(workdir, ignore_errors=True)

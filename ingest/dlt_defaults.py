@@ -1,0 +1,25 @@
+"""dlt runtime settings the project relies on, applied before any pipeline is built.
+
+dlt reads settings from the environment (and .dlt/config.toml); we only set defaults, so a user
+can still override any of them. Every pipeline constructor calls `apply()`.
+"""
+
+from __future__ import annotations
+
+import os
+
+DEFAULTS = {
+    # No anonymous telemetry: there may be no network, and a pipeline should not phone home.
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+    "RUNTIME__LOG_LEVEL": "WARNING",
+    # Keep each load package's metadata for `dlt pipeline ... load-package`/`trace`, but not a
+    # second copy of every row loaded.
+    "LOAD__DELETE_COMPLETED_JOBS": "true",
+    # Empty the merge staging tables (raw_staging.*) after each load instead of keeping a copy.
+    "LOAD__TRUNCATE_STAGING_DATASET": "true",
+}
+
+
+def apply() -> None:
+    for name, value in DEFAULTS.items():
+        os.environ.setdefault(name, value)
