@@ -1,5 +1,6 @@
 # olist-pipeline developer tasks. `make setup` is all a fresh checkout needs (python3 + pip).
 #
+#   make run     setup, then load the Olist CSVs in $(SOURCE) into staging and export to the lake
 #   make setup   .tools/ (pinned uv), .venv/ from uv.lock, DuckDB httpfs installed offline
 #   make test    setup, then pytest (fails if no tests ran)
 #   make lint    ruff check + ruff format --check
@@ -8,6 +9,7 @@
 PYTHON ?= python3
 UV_VERSION ?= 0.13.9
 PYTEST_ARGS ?=
+SOURCE ?= data/seeds
 
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
@@ -18,7 +20,7 @@ LINT_PATHS := $(wildcard ingest tests bench)
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup test lint format
+.PHONY: run setup test lint format bench
 
 setup:
 	@if [ "$$($(UV) --version 2>/dev/null | cut -d' ' -f2)" != "$(UV_VERSION)" ]; then \
@@ -28,6 +30,10 @@ setup:
 	fi
 	$(UV) sync --frozen --python $(PYTHON)
 	$(VENV)/bin/python -m ingest.duckdb_extensions
+
+run: setup
+	$(VENV)/bin/olist ingest --source $(SOURCE)
+	$(VENV)/bin/olist export
 
 # pytest exits 5 when it collected no tests; treat that as a failure, not a pass.
 test: setup
@@ -42,3 +48,8 @@ lint:
 format:
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+
+# Ingest and export timed against their floors at 1x and 10x the real Olist size (needs PostgreSQL
+# on 127.0.0.1:5432); the table is also written to bench/results/<timestamp>.md.
+bench: setup
+	$(VENV)/bin/python bench/bench_bronze.py --scale 1 --scale 10

@@ -24,6 +24,7 @@ from ingest.config import Settings
 from ingest.csv_scan import CsvScan, Rejection, check_file
 from ingest.destinations import STAGING_DATASET, staging_destination
 from ingest.dlt_errors import unwrap_pipeline_error
+from ingest.errors import SourceFileError
 from ingest.preflight import check_staging
 from ingest.staging_reader import StagingReader, staging_reader
 from ingest.tables import ROW_HASH, TABLES, Kind, SourceTable
@@ -183,6 +184,11 @@ def run_ingest(
     settings: Settings, source_dir: Path, tables: Sequence[SourceTable] = TABLES
 ) -> list[TableOutcome]:
     """Load the given tables' files from `source_dir`; all files are checked before any loads."""
+    if not source_dir.is_dir():
+        raise SourceFileError(
+            f"{source_dir}: no such folder. Point --source (or `make run SOURCE=...`) at the "
+            "folder holding the Olist CSV files. Nothing was loaded."
+        )
     paths = {table.name: source_dir / table.file_name for table in tables}
     for table in tables:
         check_file(paths[table.name], table)
