@@ -137,19 +137,6 @@ def test_object_written_to_bucket_reads_back_and_lands_on_disk(
     assert (s3_server.root / bucket / key).read_bytes() == payload
 
 
-def test_file_placed_under_root_is_served_at_once(s3_server: S3Server, s3_bucket: str) -> None:
-    # Tests may seed a bucket straight on disk; the server must not answer from a stale listing.
-    bucket = _bucket_name(s3_bucket)
-    client = s3_server.filesystem()
-    assert client.ls(bucket) == []
-    seeded = s3_server.root / bucket / "seed" / "customers.csv"
-    seeded.parent.mkdir()
-    seeded.write_bytes(b"customer_id\nc-1\n")
-    client.invalidate_cache()  # s3fs's own listing cache, not the server's
-    assert client.find(bucket) == [f"{bucket}/seed/customers.csv"]
-    assert client.cat(f"{bucket}/seed/customers.csv") == b"customer_id\nc-1\n"
-
-
 def test_wrong_secret_is_refused(s3_server: S3Server, s3_bucket: str) -> None:
     bucket = _bucket_name(s3_bucket)
     impostor = _client(s3_server, s3_server.access_key_id, s3_server.secret_access_key + "x")
