@@ -30,6 +30,10 @@ from ingest.staging_reader import StagingReader, staging_reader
 from ingest.tables import ROW_HASH, TABLES, Kind, SourceTable
 
 PIPELINE_NAME = "olist_ingest"
+
+# Merge by key. Keys are already unique within a load (repeats inside a file are quarantined), so
+# dlt can skip its de-duplicating sort of the staging rows.
+MERGE_DEDUPLICATED = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
 REJECTED_TABLE = "rejected_rows"
 
 # Every bronze row carries the load it came in (`_dlt_load_id`, added by us so dlt need not
@@ -155,16 +159,18 @@ def table_resource(
         outcome.unchanged_rows = scan.result.unchanged_rows
         outcome.rejections = rejections
 
-    resource = dlt.resource(rows, name=table.name, write_disposition="merge")
+    resource = dlt.resource(rows, name=table.name, write_disposition=MERGE_DEDUPLICATED)
     resource.apply_hints(
         table_name=table.name,
         primary_key=list(table.merge_key),
+        write_disposition=MERGE_DEDUPLICATED,
         columns=_naive_timestamp_hints(table),
         create_table_variant=True,
     )
     resource.apply_hints(
         table_name=REJECTED_TABLE,
         primary_key=["table_name", "source_sha256", "line_number"],
+        write_disposition=MERGE_DEDUPLICATED,
         create_table_variant=True,
     )
     return resource
