@@ -136,3 +136,12 @@ def test_newer_file_updates_changed_rows_and_adds_new_ones(configured, sample_di
     assert lake_counts(settings, ["orders"], latest_only=True) == {
         "orders": SAMPLE_ROWS["orders"] + 1
     }
+
+
+def test_new_empty_staging_database_is_loaded_even_when_files_are_unchanged(olist_env, sample_dir):
+    assert olist("ingest", "--source", str(sample_dir), "--tables", "sellers") == 0
+    olist_env.set(OLIST_STAGING_URL="duckdb:///data/another-staging.duckdb")
+
+    assert olist("ingest", "--source", str(sample_dir), "--tables", "sellers") == 0
+
+    assert staging_counts(current_settings(), ["sellers"]) == {"sellers": SAMPLE_ROWS["sellers"]}
