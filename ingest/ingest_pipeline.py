@@ -139,9 +139,7 @@ def table_resource(
     def rows() -> Iterator[object]:
         sha256 = file_sha256(path)
         state = dlt.current.resource_state()
-        # The table must still be there too: the same data folder may now point at a new,
-        # empty staging database, whose tables must be loaded whatever dlt's local state says.
-        if state.get("sha256") == sha256 and reader.table_exists(table.name):
+        if state.get("sha256") == sha256:
             outcome.skipped = True
             return
         load_id = dlt.current.load_package_state()["load_id"]
