@@ -20,6 +20,7 @@ from rich.markup import escape
 from ingest.config import ConfigError, load_settings
 from ingest.console import errors
 from ingest.errors import PipelineError
+from ingest.progress import rows_progress
 from ingest.tables import TABLES, TABLES_BY_NAME
 
 
@@ -39,7 +40,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     tables = [TABLES_BY_NAME[n] for n in args.tables] if args.tables else list(TABLES)
-    outcomes = run_ingest(settings, Path(args.source), tables)
+    with rows_progress("reading") as on_rows:
+        outcomes = run_ingest(settings, Path(args.source), tables, on_rows)
     print_ingest_report(outcomes, settings)
     return 0
 
@@ -49,7 +51,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from ingest.reports import print_export_report
 
     settings = load_settings()
-    print_export_report(run_export(settings), settings)
+    with rows_progress("exporting") as on_rows:
+        outcomes = run_export(settings, on_rows)
+    print_export_report(outcomes, settings)
     return 0
 
 

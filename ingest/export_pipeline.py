@@ -22,6 +22,7 @@ from ingest.destinations import lake_destination, lake_root_and_name
 from ingest.dlt_errors import unwrap_pipeline_error
 from ingest.ingest_pipeline import LINEAGE_FIELDS, REJECTED_ROWS_SCHEMA, REJECTED_TABLE
 from ingest.preflight import check_lake, check_staging
+from ingest.progress import RowsCallback, ignore_rows
 from ingest.staging_reader import StagingReader, staging_reader
 from ingest.tables import TABLES
 
@@ -47,7 +48,12 @@ def _lake_schemas() -> dict[str, tuple[str, pa.Schema]]:
 
 
 def bronze_table_resource(
-    reader: StagingReader, table: str, folder: str, schema: pa.Schema, outcome: ExportOutcome
+    reader: StagingReader,
+    table: str,
+    folder: str,
+    schema: pa.Schema,
+    outcome: ExportOutcome,
+    on_rows: RowsCallback,
 ) -> DltResource:
     def rows(
         # dlt reads the cursor from this default argument (its documented pattern).
@@ -61,6 +67,7 @@ def bronze_table_resource(
             if not batch.num_rows:
                 continue  # connectorx ends a stream with an empty batch; it must not become a file
             outcome.rows_written += batch.num_rows
+            on_rows(table, outcome.rows_written)
             yield pa.Table.from_batches([batch]).select(schema.names).cast(schema)
 
     return dlt.resource(rows, name=folder, write_disposition="append")
@@ -77,7 +84,8 @@ def export_pipeline(settings: Settings) -> dlt.Pipeline:
     )
 
 
-def run_export(settings: Settings) -> list[ExportOutcome]:
+def run_export(settings: Settings, on_rows: RowsCallback = ignore_rows) -> list[ExportOutcome]:
+    """Export rows of loads not exported yet; `on_rows(table, rows_so_far)` reports progress."""
     check_staging(settings)
     check_lake(settings)
     reader = staging_reader(settings)
@@ -87,7 +95,8 @@ def run_export(settings: Settings) -> list[ExportOutcome]:
     @dlt.source(name="bronze", max_table_nesting=0)
     def bronze() -> Iterator[DltResource]:
         for table, (folder, schema) in schemas.items():
-            yield bronze_table_resource(reader, table, folder, schema, outcomes[table])
+            outcome = outcomes[table]
+            yield bronze_table_resource(reader, table, folder, schema, outcome, on_rows)
 
     with unwrap_pipeline_error(settings):
         export_pipeline(settings).run(bronze(), loader_file_format="parquet")

@@ -26,6 +26,7 @@ from ingest.destinations import STAGING_DATASET, staging_destination
 from ingest.dlt_errors import unwrap_pipeline_error
 from ingest.errors import SourceFileError
 from ingest.preflight import check_staging
+from ingest.progress import RowsCallback, ignore_rows
 from ingest.staging_reader import StagingReader, staging_reader
 from ingest.tables import ROW_HASH, TABLES, Kind, SourceTable
 
@@ -129,6 +130,7 @@ def table_resource(
     reader: StagingReader,
     temp_dir: Path,
     outcome: TableOutcome,
+    on_rows: RowsCallback,
 ) -> DltResource:
     """The dlt resource that loads one source file into its bronze table.
 
@@ -146,6 +148,7 @@ def table_resource(
         ingested_at = datetime.now(UTC)
         scan = CsvScan(path, table, temp_dir=temp_dir, known_rows=_known_rows(reader, table))
         for batch in scan.batches():
+            on_rows(table.name, scan.result.source_rows)
             lineaged = _with_lineage(batch, path.name, load_id, ingested_at)
             yield dlt.mark.with_table_name(lineaged, table.name)
         rejections = scan.result.rejections
@@ -187,9 +190,15 @@ def ingest_pipeline(settings: Settings) -> dlt.Pipeline:
 
 
 def run_ingest(
-    settings: Settings, source_dir: Path, tables: Sequence[SourceTable] = TABLES
+    settings: Settings,
+    source_dir: Path,
+    tables: Sequence[SourceTable] = TABLES,
+    on_rows: RowsCallback = ignore_rows,
 ) -> list[TableOutcome]:
-    """Load the given tables' files from `source_dir`; all files are checked before any loads."""
+    """Load the given tables' files from `source_dir`; all files are checked before any loads.
+
+    `on_rows(table, rows_read_so_far)` is called as each file is read, for progress display.
+    """
     if not source_dir.is_dir():
         raise SourceFileError(
             f"{source_dir}: no such folder. Point --source (or `make run SOURCE=...`) at the "
@@ -206,7 +215,8 @@ def run_ingest(
     @dlt.source(name="olist", max_table_nesting=0)
     def olist_files() -> Iterator[DltResource]:
         for table in tables:
-            yield table_resource(table, paths[table.name], reader, temp_dir, outcomes[table.name])
+            path, outcome = paths[table.name], outcomes[table.name]
+            yield table_resource(table, path, reader, temp_dir, outcome, on_rows)
 
     pipeline = ingest_pipeline(settings)
     with unwrap_pipeline_error(settings):
