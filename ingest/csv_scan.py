@@ -126,7 +126,6 @@ def build_query(path: Path, table: SourceTable, *, compare_known: bool = False) 
     columns = ", ".join(
         f"{_sql_string(c.name)}: {_sql_string(DUCKDB_TYPES[c.kind])}" for c in table.columns
     )
-    partition = ", ".join(_quote(n) for n in (table.primary_key or table.column_names))
     checks = _value_checks(table)
     reason = "NULLIF(concat_ws('; ', {}), '')".format(
         ", ".join(f"CASE WHEN {cond} THEN {msg} END" for _, cond, msg in checks)
@@ -134,25 +133,43 @@ def build_query(path: Path, table: SourceTable, *, compare_known: bool = False) 
     first_bad_column = "coalesce({})".format(
         ", ".join(f"CASE WHEN {cond} THEN {_sql_string(col)} END" for col, cond, _ in checks)
     )
-    selected = [_quote(n) for n in table.column_names]
-    # JSON keeps NULL apart from '' and escapes separators, so equal hashes mean equal rows.
-    values_json = "to_json(struct_pack({}))".format(
-        ", ".join(_quote(n) for n in table.column_names)
-    )
-    if not table.primary_key:
-        selected.append(f"md5({values_json} || '#' || _key_occurrence) AS {ROW_KEY}")
-    selected.append(f"md5({values_json}) AS {ROW_HASH}")
+    values = [f"c.{_quote(n)}" for n in table.column_names]
+    # DuckDB's 64-bit hash is enough to tell whether the row under one key changed (a collision
+    # is 2^-63 likely) and costs almost nothing; halved to fit a signed BIGINT. It may change with
+    # a DuckDB upgrade, which then re-merges every row once, losing nothing.
+    selected = [*values, f"CAST(hash({', '.join(values)}) // 2 AS BIGINT) AS {ROW_HASH}"]
+    if table.primary_key:
+        keys = [_quote(n) for n in table.primary_key]
+        # Keys repeat only among rows that pass every other check: a bad first row must not take
+        # a good later row with the same key down with it. The earliest good row is kept.
+        repeated = f"""repeated_keys AS (
+    SELECT {", ".join(keys)}, min(_record_index) AS _first_record_index
+    FROM checked
+    WHERE _reject_reason IS NULL
+    GROUP BY ALL
+    HAVING count(*) > 1
+),"""
+        duplicate_of = (
+            "CASE WHEN c._reject_reason IS NULL AND c._record_index > rk._first_record_index "
+            "THEN rk._first_record_index END"
+        )
+        key_join = "LEFT JOIN repeated_keys rk ON " + " AND ".join(f"rk.{k} = c.{k}" for k in keys)
+    else:
+        # Keyless (geolocation): every row is kept, keyed by its values and its occurrence number
+        # among identical rows, so reloading the same file changes nothing. md5, not hash():
+        # this key must be unique across millions of rows.
+        repeated, duplicate_of, key_join = "", "NULL", ""
+        text = ", ".join(f"CAST({v} AS VARCHAR)" for v in values)
+        identical = ", ".join(values)
+        occurrence = f"row_number() OVER (PARTITION BY {identical} ORDER BY c._record_index)"
+        selected.append(f"md5(concat_ws(chr(31), {text}, {occurrence})) AS {ROW_KEY}")
     unchanged, known_join = "false", ""
     if compare_known:
         matches = " AND ".join(
             f"k.{_quote(n)} = r.{_quote(n)}" for n in (*table.merge_key, ROW_HASH)
         )
-        unchanged, known_join = "k._row_hash IS NOT NULL", f"LEFT JOIN {KNOWN_ROWS} k ON {matches}"
-    duplicate_of = (
-        "CASE WHEN _reject_reason IS NULL AND _key_occurrence > 1 THEN _first_record_index END"
-    )
-    if not table.primary_key:
-        duplicate_of = "NULL"  # keyless: identical rows are all kept
+        unchanged = f"k.{ROW_HASH} IS NOT NULL"
+        known_join = f"LEFT JOIN {KNOWN_ROWS} k ON {matches}"
     return f"""
 WITH parsed AS (
     SELECT *, row_number() OVER () AS _record_index
@@ -169,22 +186,14 @@ checked AS (
     SELECT *, {reason} AS _reject_reason, {first_bad_column} AS _reject_column
     FROM parsed
 ),
-keyed AS (
-    -- Keys repeat only among rows that pass every other check: a bad first row must not
-    -- take a good later row with the same key down with it.
-    SELECT *,
-        row_number() OVER w AS _key_occurrence,
-        first_value(_record_index) OVER w AS _first_record_index
-    FROM checked
-    WINDOW w AS (PARTITION BY {partition}, _reject_reason IS NULL ORDER BY _record_index)
-),
+{repeated}
 rows AS (
     SELECT {", ".join(selected)},
-        _reject_reason,
-        _reject_column,
+        c._reject_reason,
+        c._reject_column,
         {duplicate_of} AS _duplicate_of,
-        _record_index
-    FROM keyed
+        c._record_index
+    FROM checked c {key_join}
 )
 SELECT r.*, {unchanged} AS _unchanged
 FROM rows r {known_join}

@@ -15,6 +15,9 @@ DEFAULTS = {
     # Keep each load package's metadata for `dlt pipeline ... load-package`/`trace`, but not a
     # second copy of every row loaded.
     "LOAD__DELETE_COMPLETED_JOBS": "true",
+    # dlt gzips the files it hands to the loader; they are temporary and local, and compressing
+    # them cost more than half of the ingest's time (measured by bench/bench_bronze.py).
+    "DATA_WRITER__DISABLE_COMPRESSION": "true",
     # Empty the merge staging tables (raw_staging.*) after each load instead of keeping a copy.
     "LOAD__TRUNCATE_STAGING_DATASET": "true",
 }

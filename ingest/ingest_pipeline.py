@@ -78,7 +78,7 @@ def file_sha256(path: Path) -> str:
 
 def _with_lineage(batch: pa.Table, source_file: str, load_id: str, at: datetime) -> pa.Table:
     for field_, value in zip(LINEAGE_FIELDS, (source_file, at, load_id), strict=True):
-        batch = batch.append_column(field_, pa.array([value] * batch.num_rows, field_.type))
+        batch = batch.append_column(field_, pa.repeat(pa.scalar(value, field_.type), len(batch)))
     return batch
 
 

@@ -99,7 +99,7 @@ class SourceTable:
         fields = [pa.field(c.name, ARROW_TYPES[c.kind], c.nullable) for c in self.columns]
         if not self.primary_key:
             fields.append(pa.field(ROW_KEY, pa.string(), False))
-        fields.append(pa.field(ROW_HASH, pa.string(), False))
+        fields.append(pa.field(ROW_HASH, pa.int64(), False))
         return pa.schema(fields)
 
     @property
