@@ -110,10 +110,8 @@ def _naive_timestamp_hints(table: SourceTable) -> dict[str, dict[str, object]]:
     }
 
 
-def _known_rows(reader: StagingReader, table: SourceTable) -> pa.RecordBatchReader | None:
+def _known_rows(reader: StagingReader, table: SourceTable) -> pa.RecordBatchReader:
     """The (merge key, row hash) pairs of the rows the bronze table already holds, as a stream."""
-    if not reader.table_exists(table.name):
-        return None
     full = table.arrow_schema()
     schema = pa.schema([full.field(name) for name in (*table.merge_key, ROW_HASH)])
     batches = (
@@ -136,7 +134,11 @@ def table_resource(
 
     It writes two tables: its own and `rejected_rows`. Each gets its own hints (a dlt table
     variant), so the quarantine table inherits none of the bronze table's columns or key.
+
+    The first load of a table is a plain append (one bulk COPY, nothing to merge with); later
+    loads merge by key through dlt's staging tables.
     """
+    first_load = not reader.table_exists(table.name)
 
     def rows() -> Iterator[object]:
         sha256 = file_sha256(path)
@@ -146,7 +148,8 @@ def table_resource(
             return
         load_id = dlt.current.load_package_state()["load_id"]
         ingested_at = datetime.now(UTC)
-        scan = CsvScan(path, table, temp_dir=temp_dir, known_rows=_known_rows(reader, table))
+        known_rows = None if first_load else _known_rows(reader, table)
+        scan = CsvScan(path, table, temp_dir=temp_dir, known_rows=known_rows)
         for batch in scan.batches():
             on_rows(table.name, scan.result.source_rows)
             lineaged = _with_lineage(batch, path.name, load_id, ingested_at)
@@ -166,8 +169,11 @@ def table_resource(
     resource.apply_hints(
         table_name=table.name,
         primary_key=list(table.merge_key),
-        write_disposition=MERGE_DEDUPLICATED,
+        write_disposition="append" if first_load else MERGE_DEDUPLICATED,
         columns=_naive_timestamp_hints(table),
+        # Parquet end to end: PostgreSQL loads it through ADBC (binary COPY). Without the hint on
+        # the table variant dlt's normalizer converts every file to CSV for PostgreSQL.
+        file_format="parquet",
         create_table_variant=True,
     )
     resource.apply_hints(
@@ -220,5 +226,10 @@ def run_ingest(
 
     pipeline = ingest_pipeline(settings)
     with unwrap_pipeline_error(settings):
-        pipeline.run(olist_files(), loader_file_format="parquet")
+        # Finish what an interrupted run left behind before looking at staging: whether a table
+        # exists decides between a first load (append) and a merge.
+        if pipeline.has_pending_data:
+            pipeline.normalize()
+            pipeline.load()
+        pipeline.run(olist_files(), loader_file_format="parquet")  # resources built only now
     return list(outcomes.values())
