@@ -268,7 +268,7 @@ class CsvScan:
         self._temp_dir.mkdir(parents=True, exist_ok=True)
         # A bounded memory limit makes DuckDB spill the key windows to disk on very large files.
         return duckdb.connect(
-            config={"memory_limit": "768MB", "temp_directory": str(self._temp_dir)}
+            config={"memory_limit": "512MB", "temp_directory": str(self._temp_dir)}
         )
 
     def batches(self) -> Iterator[pa.Table]:
