@@ -399,23 +399,51 @@ def test_rows_with_too_few_and_too_many_fields_are_quarantined_with_line_and_raw
     assert_every_record_accounted_for("orders", path)
 
 
-def test_unparsable_timestamp_is_quarantined_with_column_and_bad_value(
-    source: SourceFolder, olist_ingest: Callable[..., CliRun]
+@pytest.mark.parametrize(
+    ("table", "line", "column", "written", "expectation"),
+    [
+        pytest.param(
+            "orders",
+            15,
+            "order_purchase_timestamp",
+            b"14/01/2018 14:33:31",
+            "YYYY-MM-DD HH:MM:SS",
+            id="unparsable-timestamp",
+        ),
+        pytest.param("order_items", 9, "price", b"-5.00", "non-negative", id="negative-price"),
+        pytest.param(
+            "orders",
+            12,
+            "customer_id",
+            b"6489ae5e4333f3693df5ad4372dab6d",
+            "32-character",
+            id="id-of-wrong-length",
+        ),
+    ],
+)
+def test_bad_value_is_quarantined_with_line_column_value_and_expectation(
+    table: str,
+    line: int,
+    column: str,
+    written: bytes,
+    expectation: str,
+    source: SourceFolder,
+    olist_ingest: Callable[..., CliRun],
 ) -> None:
-    path = source.copy("orders")
-    bad = source.set_field("orders", 15, "order_purchase_timestamp", b"14/01/2018 14:33:31")
+    path = source.copy(table)
+    bad = source.set_field(table, line, column, written)
 
-    run = olist_ingest(source, "orders")
+    run = olist_ingest(source, table)
 
     assert run.rc == 0
-    [rejected] = rejected_rows("orders")
-    assert rejected.line_number == 15
-    assert rejected.column_name == "order_purchase_timestamp"
-    assert rejected.reason.startswith("order_purchase_timestamp:")
-    assert "14/01/2018 14:33:31" in rejected.reason
-    assert "YYYY-MM-DD HH:MM:SS" in rejected.reason
+    [rejected] = rejected_rows(table)
+    assert rejected.line_number == line
+    assert rejected.column_name == column
+    assert rejected.reason.startswith(f"{column}:")
+    assert expectation in rejected.reason
+    assert written.decode() in rejected.reason
     assert rejected.raw_line == bad.decode()
-    assert_every_record_accounted_for("orders", path)
+    assert_every_record_accounted_for(table, path)
 
 
 @pytest.mark.parametrize(
@@ -441,45 +469,6 @@ def test_unparsable_price_is_quarantined_with_column_and_bad_value(
     assert f'"{value}"' in rejected.reason
     assert rejected.raw_line == bad.decode()
     assert_every_record_accounted_for("order_items", path)
-
-
-def test_negative_price_is_quarantined_with_line_and_reason(
-    source: SourceFolder, olist_ingest: Callable[..., CliRun]
-) -> None:
-    path = source.copy("order_items")
-    bad = source.set_field("order_items", 9, "price", b"-5.00")
-
-    run = olist_ingest(source, "order_items")
-
-    assert run.rc == 0
-    [rejected] = rejected_rows("order_items")
-    assert rejected.line_number == 9
-    assert rejected.column_name == "price"
-    assert rejected.reason.startswith("price:")
-    assert "non-negative" in rejected.reason
-    assert "-5.00" in rejected.reason
-    assert rejected.raw_line == bad.decode()
-    assert_every_record_accounted_for("order_items", path)
-
-
-def test_id_of_wrong_length_is_quarantined_with_column_and_value(
-    source: SourceFolder, olist_ingest: Callable[..., CliRun]
-) -> None:
-    path = source.copy("orders")
-    short_id = source.line("orders", 12).split(b",")[1][:31]
-    bad = source.set_field("orders", 12, "customer_id", short_id)
-
-    run = olist_ingest(source, "orders")
-
-    assert run.rc == 0
-    [rejected] = rejected_rows("orders")
-    assert rejected.line_number == 12
-    assert rejected.column_name == "customer_id"
-    assert rejected.reason.startswith("customer_id:")
-    assert "32-character" in rejected.reason
-    assert short_id.decode() in rejected.reason
-    assert rejected.raw_line == bad.decode()
-    assert_every_record_accounted_for("orders", path)
 
 
 def test_invalid_utf8_in_a_city_quarantines_that_row_with_the_byte_escaped(
