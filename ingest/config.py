@@ -43,6 +43,11 @@ class Settings:
     s3: S3Settings | None
 
     @property
+    def staging_display(self) -> str:
+        """The staging URL with its password masked, for messages and summaries."""
+        return redact(self.staging_url)
+
+    @property
     def staging_is_postgres(self) -> bool:
         return self.staging_url.startswith(("postgresql://", "postgres://"))
 
@@ -75,7 +80,7 @@ def _validate_staging_url(url: str) -> str:
         if parts.hostname and parts.path.strip("/"):
             return url
     raise ConfigError(
-        f"OLIST_STAGING_URL={_redact(url)!r} is not a staging database URL. Use "
+        f"OLIST_STAGING_URL={redact(url)!r} is not a staging database URL. Use "
         "'duckdb:///<path to file>' (the embedded default) or "
         "'postgresql://<user>:<password>@<host>:<port>/<database>'."
     )
@@ -95,7 +100,7 @@ def _validate_lake_url(url: str) -> str:
     return url.removeprefix("file://").rstrip("/") or "/"
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     parts = urlsplit(url)
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")

@@ -24,7 +24,7 @@ def reason_group(reason: str) -> str:
 
 
 def print_ingest_report(outcomes: list[TableOutcome], settings: Settings) -> None:
-    table = Table(title=f"olist ingest → {settings.staging_url.split('@')[-1]}")
+    table = Table(title=f"olist ingest → {settings.staging_display}")
     for column in ("table", "source rows", "new or changed", "unchanged", "quarantined", "note"):
         table.add_column(column, justify="left" if column in ("table", "note") else "right")
     for o in outcomes:
