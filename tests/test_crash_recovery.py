@@ -8,12 +8,14 @@ staging and in the lake.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from bronze_helpers import SAMPLE_ROWS, current_settings, lake_counts, staging_counts
 
@@ -91,3 +93,29 @@ def test_export_killed_mid_load_then_rerun_writes_each_row_once(full_stack, samp
     _olist(["export"], full_stack)
 
     assert lake_counts(current_settings()) == SAMPLE_ROWS
+
+
+def test_first_load_killed_then_rerun_with_a_changed_file_merges_without_duplicates(
+    full_stack, sample_dir, tmp_path
+):
+    # The first load of a table is a plain append; the rerun must finish that load before it
+    # decides how to load the changed file, or the changed file would be appended again.
+    source = tmp_path / "source"
+    shutil.copytree(sample_dir, source)
+    orders = source / "olist_orders_dataset.csv"
+    _run_and_kill(["ingest", "--source", str(source)], full_stack, "olist_ingest", "load")
+
+    lines = orders.read_bytes().splitlines(keepends=True)
+    changed = next(i for i, line in enumerate(lines) if b",shipped," in line)
+    lines[changed] = lines[changed].replace(b",shipped,", b",delivered,")
+    orders.write_bytes(b"".join(lines))
+    _olist(["ingest", "--source", str(source), "--tables", "orders"], full_stack)
+
+    settings = current_settings()
+    assert staging_counts(settings, ["orders"]) == {"orders": SAMPLE_ROWS["orders"]}
+    changed_id = lines[changed].split(b",")[0].decode()
+    with psycopg.connect(settings.staging_url) as con:
+        status = con.execute(
+            "SELECT order_status FROM raw.orders WHERE order_id = %s", [changed_id]
+        ).fetchall()
+    assert status == [("delivered",)]
