@@ -94,10 +94,10 @@ def ingest_ours(spec: Spec) -> int:
     )
     tables = [TABLES_BY_NAME[name] for name in spec["tables"]]
     outcomes = run_ingest(settings, Path(spec["source_dir"]), tables)
-    rejected = sum(len(o.rejections) for o in outcomes)
+    rejected = sum(len(o.counts.rejections) for o in outcomes)
     if rejected or any(o.skipped for o in outcomes):
         raise RuntimeError(f"ingest quarantined {rejected} rows or skipped a file: {outcomes}")
-    return sum(o.loaded_rows for o in outcomes)
+    return sum(o.counts.loaded_rows for o in outcomes)
 
 
 # --------------------------------------------------------------------------------------------

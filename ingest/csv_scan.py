@@ -21,7 +21,15 @@ import pyarrow.compute as pc
 
 from ingest.errors import SourceFileError
 from ingest.source_records import SourceRecord, iter_records
-from ingest.tables import DUCKDB_TYPES, EXPECTED, ROW_HASH, ROW_KEY, VALID_WHEN, SourceTable
+from ingest.tables import (
+    DUCKDB_TYPES,
+    EXPECTED,
+    ROW_HASH,
+    ROW_KEY,
+    VALID_WHEN,
+    SourceTable,
+    conform,
+)
 
 UTF8_BOM = b"\xef\xbb\xbf"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -293,7 +301,7 @@ class CsvScan:
                     self.result.unchanged_rows += batch.num_rows - new.num_rows - len(rejected)
                 self.result.loaded_rows += new.num_rows
                 if new.num_rows:
-                    yield new.select(schema.names).cast(schema)
+                    yield conform(new, schema)
             parser_errors = con.execute(
                 "SELECT line - 1, column_name, error_type::VARCHAR, error_message "
                 "FROM reject_errors ORDER BY line"

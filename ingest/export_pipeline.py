@@ -24,7 +24,7 @@ from ingest.ingest_pipeline import LINEAGE_FIELDS, REJECTED_ROWS_SCHEMA, REJECTE
 from ingest.preflight import check_lake, check_staging
 from ingest.progress import RowsCallback, ignore_rows
 from ingest.staging_reader import StagingReader, staging_reader
-from ingest.tables import TABLES
+from ingest.tables import TABLES, conform
 
 PIPELINE_NAME = "olist_export"
 REJECTED_LAKE_FOLDER = "_rejected"
@@ -60,7 +60,7 @@ def bronze_table_resource(
         load_id: dlt.sources.incremental[str] = dlt.sources.incremental(  # noqa: B008
             "_dlt_load_id", range_start="open"
         ),
-    ) -> Iterator[pa.Table]:
+    ) -> Iterator[pa.RecordBatch]:
         if not reader.table_exists(table):
             return  # e.g. no row was ever quarantined
         for batch in reader.read(table, after_load_id=load_id.last_value):
@@ -68,7 +68,7 @@ def bronze_table_resource(
                 continue  # connectorx ends a stream with an empty batch; it must not become a file
             outcome.rows_written += batch.num_rows
             on_rows(table, outcome.rows_written)
-            yield pa.Table.from_batches([batch]).select(schema.names).cast(schema)
+            yield conform(batch, schema)
 
     return dlt.resource(rows, name=folder, write_disposition="append")
 

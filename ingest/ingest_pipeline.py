@@ -21,14 +21,14 @@ from dlt.extract.resource import DltResource
 
 from ingest import dlt_defaults
 from ingest.config import Settings
-from ingest.csv_scan import CsvScan, Rejection, check_file
+from ingest.csv_scan import CsvScan, Rejection, ScanResult, check_file
 from ingest.destinations import STAGING_DATASET, staging_destination
 from ingest.dlt_errors import unwrap_pipeline_error
 from ingest.errors import SourceFileError
 from ingest.preflight import check_staging
 from ingest.progress import RowsCallback, ignore_rows
 from ingest.staging_reader import StagingReader, staging_reader
-from ingest.tables import ROW_HASH, TABLES, Kind, SourceTable
+from ingest.tables import ROW_HASH, TABLES, Kind, SourceTable, conform
 
 PIPELINE_NAME = "olist_ingest"
 
@@ -63,12 +63,8 @@ class TableOutcome:
     """What one run did with one source file."""
 
     table: str
-    source_file: str
     skipped: bool = False  # unchanged since its last load
-    source_rows: int = 0
-    loaded_rows: int = 0  # new or changed rows
-    unchanged_rows: int = 0  # already in staging with the same values
-    rejections: list[Rejection] = field(default_factory=list)
+    counts: ScanResult = field(default_factory=ScanResult)  # empty when skipped
 
 
 def file_sha256(path: Path) -> str:
@@ -114,12 +110,10 @@ def _known_rows(reader: StagingReader, table: SourceTable) -> pa.RecordBatchRead
     """The (merge key, row hash) pairs of the rows the bronze table already holds, as a stream."""
     full = table.arrow_schema()
     schema = pa.schema([full.field(name) for name in (*table.merge_key, ROW_HASH)])
-    batches = (
-        pa.Table.from_batches([b]).select(schema.names).cast(schema).to_batches()
-        for b in reader.read(table.name, columns=schema.names)
-        if b.num_rows
+    batches = reader.read(table.name, columns=schema.names)
+    return pa.RecordBatchReader.from_batches(
+        schema, (conform(b, schema) for b in batches if b.num_rows)
     )
-    return pa.RecordBatchReader.from_batches(schema, (b for bs in batches for b in bs))
 
 
 def table_resource(
@@ -160,10 +154,7 @@ def table_resource(
             lineaged = _with_lineage(rejected, path.name, load_id, ingested_at)
             yield dlt.mark.with_table_name(lineaged, REJECTED_TABLE)
         state["sha256"] = sha256
-        outcome.source_rows = scan.result.source_rows
-        outcome.loaded_rows = scan.result.loaded_rows
-        outcome.unchanged_rows = scan.result.unchanged_rows
-        outcome.rejections = rejections
+        outcome.counts = scan.result
 
     resource = dlt.resource(rows, name=table.name, write_disposition=MERGE_DEDUPLICATED)
     resource.apply_hints(
@@ -214,7 +205,7 @@ def run_ingest(
     for table in tables:
         check_file(paths[table.name], table)
     check_staging(settings)
-    outcomes = {t.name: TableOutcome(t.name, t.file_name) for t in tables}
+    outcomes = {t.name: TableOutcome(t.name) for t in tables}
     temp_dir = settings.data_dir / "tmp"
     reader = staging_reader(settings)
 

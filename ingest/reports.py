@@ -31,10 +31,11 @@ def print_ingest_report(outcomes: list[TableOutcome], settings: Settings) -> Non
         if o.skipped:
             table.add_row(o.table, "", "", "", "", "file unchanged, skipped")
             continue
-        counts = (o.source_rows, o.loaded_rows, o.unchanged_rows, len(o.rejections))
+        c = o.counts
+        counts = (c.source_rows, c.loaded_rows, c.unchanged_rows, len(c.rejections))
         table.add_row(o.table, *(f"{n:,}" for n in counts), "")
     console.print(table)
-    quarantined = [(o.table, r) for o in outcomes for r in o.rejections]
+    quarantined = [(o.table, r) for o in outcomes for r in o.counts.rejections]
     if not quarantined:
         return
     counts = Counter((name, reason_group(r.reason)) for name, r in quarantined)

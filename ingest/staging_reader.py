@@ -1,8 +1,9 @@
-"""Stream bronze rows newer than a given load out of the staging database as Arrow batches.
+"""Read bronze tables out of the staging database as Arrow batches.
 
-The export reads PostgreSQL through connectorx (binary protocol straight into Arrow, the fastest
-reader measured here) and DuckDB through its own Arrow interface. Either way the caller gets
-batches of a bounded size, so memory stays flat however large the table.
+The export reads the rows of loads it has not exported yet; the ingest reads the keys and row
+hashes already loaded, to skip unchanged rows. PostgreSQL is read through connectorx (binary
+protocol straight into Arrow, the fastest reader measured here), DuckDB through its own Arrow
+interface; either way the caller gets batches of at most BATCH_ROWS rows.
 """
 
 from __future__ import annotations

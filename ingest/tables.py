@@ -73,6 +73,16 @@ ARROW_TYPES = {
 }
 
 
+def conform(data: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.RecordBatch | pa.Table:
+    """The data with exactly the schema's columns, in its order and with its types.
+
+    Drivers differ in what they return (connectorx and DuckDB pick their own decimal, integer and
+    nullability flavours); conforming every batch keeps bronze and the lake identical in both
+    modes.
+    """
+    return data.select(schema.names).cast(schema)
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
