@@ -2,6 +2,8 @@
 
     olist ingest --source DIR   load the nine Olist CSV files into the staging database
     olist export                land new bronze rows in the lake as Parquet
+    olist snapshot --source DIR --as-of DATE --out DIR
+                                write the nine files as they looked on DATE (for replays)
 
 Errors the user can act on are printed as one clear message (no traceback) with exit code 1.
 """
@@ -57,6 +59,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_as_of(value: str) -> str:
+    from ingest.snapshot import parse_as_of
+
+    try:
+        return parse_as_of(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _cmd_snapshot(args: argparse.Namespace) -> int:
+    from ingest.snapshot import print_snapshot_report, take_snapshot
+
+    result = take_snapshot(Path(args.source), Path(args.out), args.as_of)
+    print_snapshot_report(result)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="olist", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="show dlt's own logs")
@@ -71,6 +90,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="land new bronze rows in the lake as Parquet")
     export.set_defaults(handler=_cmd_export)
+
+    snapshot = commands.add_parser(
+        "snapshot",
+        help="write the nine Olist files as they looked on a past date",
+        description=(
+            "Write the nine Olist files as they looked at the cutoff: orders purchased by then, "
+            "with the timestamps and status they had then (later timestamps blank, status "
+            "rolled back: delivered -> shipped -> approved -> created); their items and "
+            "payments; reviews created by then; the customers, products and sellers they "
+            "reference; geolocation and the category translation copied whole. Unchanged rows "
+            "keep their original bytes: a cutoff after the last event reproduces the source "
+            "exactly. The folder is written whole or not at all."
+        ),
+    )
+    snapshot.add_argument(
+        "--source", required=True, help="folder holding the nine Olist CSVs (real or generated)"
+    )
+    snapshot.add_argument(
+        "--as-of",
+        required=True,
+        type=_parse_as_of,
+        metavar="DATE",
+        help="the cutoff, inclusive: YYYY-MM-DD (up to the end of that day, 23:59:59) or "
+        "'YYYY-MM-DD HH:MM:SS' (up to that instant)",
+    )
+    snapshot.add_argument(
+        "--out",
+        required=True,
+        help="folder to write the snapshot to; replaced whole if it holds only Olist files, "
+        "never the source folder",
+    )
+    snapshot.set_defaults(handler=_cmd_snapshot)
     return parser
 
 
