@@ -1,0 +1,80 @@
+"""Value cleaning shared by the staging models: one definition per rule, unit-tested once.
+
+Each macro takes a column and returns the SQL expression of its cleaned value, e.g.
+`@clean_city(customer_city) AS customer_city`.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlmesh import macro
+from sqlmesh.core.macros import MacroEvaluator
+
+# Brazil's 27 federative units: the state codes that trail some city names ("andira-pr").
+STATE_CODES = (
+    "ac|al|am|ap|ba|ce|df|es|go|ma|mg|ms|mt|pa|pb|pe|pi|pr|rj|rn|ro|rr|rs|sc|se|sp|to"
+)
+
+# What follows a city name and is not part of it: "sp / sp", "sao paulo - sp", "pinhais/pr",
+# "rio de janeiro \rio de janeiro", "rio de janeiro, rio de janeiro, brasil",
+# "arraial d'ajuda (porto seguro)", "andira-pr". A hyphen inside a name stays ("mogi-guacu").
+CITY_SUFFIX = rf"(\s*[/\\,(]|\s+-\s+).*$|-({STATE_CODES})$"
+
+# Values that name no city: digits only, or an e-mail address typed into the city field.
+NOT_A_CITY = r"^([0-9 ]*|.*@.*)$"
+
+
+def _sql(evaluator: MacroEvaluator, template: str, column: exp.Expression) -> exp.Expression:
+    return exp.maybe_parse(
+        template.format(column=column.sql(dialect=evaluator.dialect)), dialect=evaluator.dialect
+    )
+
+
+def _string(value: str) -> str:
+    return exp.Literal.string(value).sql(dialect="duckdb")
+
+
+@macro()
+def clean_text(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Expression:
+    """Trimmed text, NULL when nothing is left."""
+    return _sql(evaluator, "NULLIF(TRIM(CAST({column} AS TEXT)), '')", column)
+
+
+@macro()
+def clean_city(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Expression:
+    """A city name comparable across tables: lower case without accents ("sao paulo").
+
+    Steps, innermost first: lower case, accents stripped, a stray acute accent or backtick
+    used as an apostrophe made one ("d´oeste" → "d'oeste"), a trailing state or "city / uf"
+    suffix cut, inner whitespace collapsed and the ends trimmed; then a value that names no
+    city (digits only, an e-mail address, nothing left) becomes NULL.
+    """
+    template = (
+        "NULLIF(REGEXP_REPLACE(TRIM(REGEXP_REPLACE(REGEXP_REPLACE("
+        "TRANSLATE(STRIP_ACCENTS(LOWER(CAST({column} AS TEXT))), '´`', ''''''), "
+        f"{_string(CITY_SUFFIX)}, ''), '\\s+', ' ', 'g')), {_string(NOT_A_CITY)}, ''), '')"
+    )
+    return _sql(evaluator, template, column)
+
+
+@macro()
+def clean_state(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Expression:
+    """A state code in upper case ("SP"), NULL when empty."""
+    return _sql(evaluator, "NULLIF(UPPER(TRIM(CAST({column} AS TEXT))), '')", column)
+
+
+@macro()
+def zip_code_prefix(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Expression:
+    """The 5-digit zip code prefix as text, leading zeros restored ("1001" → "01001")."""
+    return _sql(evaluator, "LPAD(TRIM(CAST({column} AS TEXT)), 5, '0')", column)
+
+
+@macro()
+def local_timestamp(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Expression:
+    """An Olist timestamp as the naive local time the source wrote.
+
+    The lake stores Olist's zone-less times as TIMESTAMP WITH TIME ZONE in UTC. A plain cast to
+    TIMESTAMP would shift them to the session's TimeZone setting; taking the wall-clock time in
+    UTC returns exactly what the CSV said, whatever the session's zone.
+    """
+    return _sql(evaluator, "TIMEZONE('UTC', {column})", column)
