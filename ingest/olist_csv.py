@@ -98,6 +98,10 @@ class OlistCsv:
                 )
             yield CsvRow(record, fields)
 
+    def count_rows(self) -> int:
+        """Rows after the header, blank lines left out, without parsing them."""
+        return sum(1 for record in iter_records(self.path) if not record.is_blank)
+
     def row_error(self, record: SourceRecord, problem: str) -> SourceFileError:
         """An error pointing at a record's line, showing the start of its raw text."""
         shown = record.text if len(record.text) <= 200 else record.text[:200] + "..."

@@ -216,16 +216,16 @@ def _write_rows(source: OlistCsv, target: Path, rule: RowRule) -> FileCounts:
     with target.open("wb") as out:
         out.write(source.header_line)
         for row in source.rows():
-            if row.fields:
-                counts.source_rows += 1
-                fields = rule(row)
-            else:  # a blank line is no row: no rule applies and it stays where it was
-                fields = row.fields
+            if not row.fields:  # a blank line is no row: no rule applies, it stays in place
+                out.write(row.record.raw + source.line_break)
+                last_record_written = True
+                continue
+            counts.source_rows += 1
+            fields = rule(row)
             last_record_written = fields is not None
             if fields is None:
                 continue
-            if row.fields:
-                counts.snapshot_rows += 1
+            counts.snapshot_rows += 1
             if fields == row.fields:
                 out.write(row.record.raw)
             else:
@@ -239,7 +239,7 @@ def _write_rows(source: OlistCsv, target: Path, rule: RowRule) -> FileCounts:
 
 def _copy(source: OlistCsv, target: Path) -> FileCounts:
     shutil.copyfile(source.path, target)
-    rows = sum(1 for row in source.rows() if row.fields)
+    rows = source.count_rows()
     return FileCounts(target.name, source_rows=rows, snapshot_rows=rows)
 
 
@@ -282,7 +282,11 @@ def _replaced_whole(out: Path) -> Iterator[Path]:
         if out.exists():
             previous = partial.with_suffix(".previous")
             out.rename(previous)
-            partial.rename(out)
+            try:
+                partial.rename(out)
+            except BaseException:
+                previous.rename(out)
+                raise
             shutil.rmtree(previous)
         else:
             partial.rename(out)
