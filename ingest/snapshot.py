@@ -23,9 +23,10 @@ a cutoff and writes what the source system would have exported then:
   written with its original bytes (irregular quoting, CRLF inside reviews, BOM); only orders
   rolled back are re-serialised (minimal quoting, the file's line break). A snapshot after the
   last event is therefore byte-identical to the source.
-- Atomic: the files are written to a hidden folder next to `--out`, which replaces `--out` whole
-  only once all nine are complete; an error removes it. `--out` must not be the source folder,
-  and an existing `--out` is replaced only if it holds nothing but Olist files.
+- Atomic (`ingest.output_folder`): the files are written to a hidden folder next to `--out`,
+  which replaces `--out` whole only once all nine are complete; an error removes it. `--out`
+  must not be the source folder, and an existing `--out` is replaced only if it holds nothing
+  but Olist files.
 
 Memory holds only the sets of kept order, customer, product and seller ids; the files stream.
 """
@@ -33,10 +34,8 @@ Memory holds only the sets of kept order, customer, product and seller ids; the 
 from __future__ import annotations
 
 import re
-import secrets
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +45,7 @@ from rich.table import Table
 from ingest.console import console
 from ingest.errors import PipelineError
 from ingest.olist_csv import CsvRow, OlistCsv, format_record
+from ingest.output_folder import check_replaceable, replaced_whole
 from ingest.tables import TABLES
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -68,7 +68,6 @@ ORDER_STAGES = (
 
 # Copied byte for byte: neither changes as orders come in.
 COPIED_TABLES = ("geolocation", "product_category_name_translation")
-OLIST_FILE_NAMES = frozenset(table.file_name for table in TABLES)
 
 
 def parse_as_of(value: str) -> str:
@@ -254,44 +253,7 @@ def _check_folders(source_dir: Path, out: Path) -> None:
             f"--out {out} is the source folder: the snapshot would replace the files it reads. "
             "Write it to another folder."
         )
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise PipelineError(f"--out {out} is a file, not a folder. Pass a folder to write to.")
-    others = sorted(p.name for p in out.iterdir() if p.name not in OLIST_FILE_NAMES)
-    if others:
-        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
-        raise PipelineError(
-            f"--out {out} holds files that are not Olist files ({shown}); the snapshot replaces "
-            "the whole folder, so it refuses. Pass a new or empty folder, or remove them."
-        )
-
-
-@contextmanager
-def _replaced_whole(out: Path) -> Iterator[Path]:
-    """A new hidden folder next to `out` to write into; it replaces `out` once the block ends.
-
-    An error (or Ctrl-C) in the block removes the folder and leaves `out` as it was. Only a
-    killed process can leave a hidden `.<name>.<hex>.partial` folder behind.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.parent / f".{out.name}.{secrets.token_hex(4)}.partial"
-    partial.mkdir()
-    try:
-        yield partial
-        if out.exists():
-            previous = partial.with_suffix(".previous")
-            out.rename(previous)
-            try:
-                partial.rename(out)
-            except BaseException:
-                previous.rename(out)
-                raise
-            shutil.rmtree(previous)
-        else:
-            partial.rename(out)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)  # gone already when it took out's place
+    check_replaceable(out)
 
 
 def take_snapshot(source_dir: Path, out: Path, cutoff: str) -> SnapshotResult:
@@ -301,7 +263,7 @@ def take_snapshot(source_dir: Path, out: Path, cutoff: str) -> SnapshotResult:
     kept = _KeptIds()
     rules = _rules(files, cutoff, kept)
     counts: dict[str, FileCounts] = {}
-    with _replaced_whole(out) as folder:
+    with replaced_whole(out) as folder:
         for name, rule in rules.items():
             counts[name] = _write_rows(files[name], folder / files[name].path.name, rule)
         for name in COPIED_TABLES:
