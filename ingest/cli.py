@@ -99,6 +99,11 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+# What an interrupted command leaves behind: the pipelines resume, the file writers swap folders.
+_RERUN_RESUMES = "a rerun resumes where this run stopped"
+_NOTHING_WRITTEN = "nothing was written (the output folder is as it was)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="olist", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="show dlt's own logs")
@@ -132,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder to write to; replaced whole if it holds only Olist files",
     )
     generate.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    generate.set_defaults(handler=_cmd_generate)
+    generate.set_defaults(handler=_cmd_generate, on_interrupt=_NOTHING_WRITTEN)
 
     snapshot = commands.add_parser(
         "snapshot",
@@ -164,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder to write the snapshot to; replaced whole if it holds only Olist files, "
         "never the source folder",
     )
-    snapshot.set_defaults(handler=_cmd_snapshot)
+    snapshot.set_defaults(handler=_cmd_snapshot, on_interrupt=_NOTHING_WRITTEN)
     return parser
 
 
@@ -183,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         return 1
     except KeyboardInterrupt:
-        errors.print("interrupted; a rerun resumes where this run stopped")
+        errors.print(f"interrupted; {getattr(args, 'on_interrupt', _RERUN_RESUMES)}")
         return 130
 
 

@@ -47,12 +47,16 @@ def replaced_whole(out: Path) -> Iterator[Path]:
     partial.mkdir()
     try:
         yield partial
-        if out.exists():
-            previous = partial.with_suffix(".previous")
-            out.rename(previous)
+        if not out.exists():
             partial.rename(out)
-            shutil.rmtree(previous)
-        else:
+            return
+        previous = partial.with_suffix(".previous")
+        out.rename(previous)
+        try:
             partial.rename(out)
+        except OSError:
+            previous.rename(out)  # put the old data set back rather than leave no folder at all
+            raise
+        shutil.rmtree(previous)
     finally:
         shutil.rmtree(partial, ignore_errors=True)  # gone already when it took out's place
