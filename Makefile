@@ -3,8 +3,8 @@
 #   make run     setup, then load the Olist CSVs in $(SOURCE) into staging and export to the lake
 #   make setup   .tools/ (pinned uv), .venv/ from uv.lock, DuckDB httpfs installed offline
 #   make test    setup, then pytest (fails if no tests ran)
-#   make lint    ruff check + ruff format --check
-#   make format  ruff format + ruff check --fix
+#   make lint    ruff check + ruff format --check; sqlmesh format --check + the SQLMesh linter
+#   make format  ruff format + ruff check --fix; sqlmesh format
 
 PYTHON ?= python3
 UV_VERSION ?= 0.13.9
@@ -14,7 +14,8 @@ SOURCE ?= data/seeds
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
-LINT_PATHS := $(wildcard ingest tests bench)
+LINT_PATHS := $(wildcard ingest tests bench macros)
+SQLMESH := $(VENV)/bin/sqlmesh
 
 # uv: install into the project's .venv, use the machine's Python, never download one.
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
@@ -44,13 +45,18 @@ test: setup
 	if [ $$rc -eq 5 ]; then echo "make test: no tests ran (pytest exit code 5)" >&2; exit 1; fi; \
 	exit $$rc
 
+# The SQLMesh checks cover every model and audit: formatting as `sqlmesh format` writes it, and
+# the linter rules in config.yaml (neither opens the warehouse).
 lint:
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(SQLMESH) format --check
+	$(SQLMESH) lint
 
 format:
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+	$(SQLMESH) format
 
 # Ingest and export timed against their floors at 1x and 10x the real Olist size (needs PostgreSQL
 # on 127.0.0.1:5432); the table is also written to bench/results/<timestamp>.md.

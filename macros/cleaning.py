@@ -11,9 +11,11 @@ from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator
 
 # Brazil's 27 federative units: the state codes that trail some city names ("andira-pr").
-STATE_CODES = (
-    "ac|al|am|ap|ba|ce|df|es|go|ma|mg|ms|mt|pa|pb|pe|pi|pr|rj|rn|ro|rr|rs|sc|se|sp|to"
-)
+STATE_CODES = "ac|al|am|ap|ba|ce|df|es|go|ma|mg|ms|mt|pa|pb|pe|pi|pr|rj|rn|ro|rr|rs|sc|se|sp|to"
+
+# Typed for an apostrophe in some names ("santa barbara d\u00b4oeste"): acute accent, backtick.
+APOSTROPHE_LOOKALIKES = "\u00b4`"
+APOSTROPHES = "''"
 
 # What follows a city name and is not part of it: "sp / sp", "sao paulo - sp", "pinhais/pr",
 # "rio de janeiro \rio de janeiro", "rio de janeiro, rio de janeiro, brasil",
@@ -44,17 +46,16 @@ def clean_text(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Express
 def clean_city(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Expression:
     """A city name comparable across tables: lower case without accents ("sao paulo").
 
-    Steps, innermost first: lower case, accents stripped, a stray acute accent or backtick
-    used as an apostrophe made one ("d´oeste" → "d'oeste"), a trailing state or "city / uf"
-    suffix cut, inner whitespace collapsed and the ends trimmed; then a value that names no
-    city (digits only, an e-mail address, nothing left) becomes NULL.
+    A value that names no city (digits only, an e-mail address, nothing left) becomes NULL.
     """
-    template = (
-        "NULLIF(REGEXP_REPLACE(TRIM(REGEXP_REPLACE(REGEXP_REPLACE("
-        "TRANSLATE(STRIP_ACCENTS(LOWER(CAST({column} AS TEXT))), '´`', ''''''), "
-        f"{_string(CITY_SUFFIX)}, ''), '\\s+', ' ', 'g')), {_string(NOT_A_CITY)}, ''), '')"
-    )
-    return _sql(evaluator, template, column)
+    # Each step wraps the previous one, so the SQL reads inside out; here it reads top down.
+    city = f"CAST({column.sql(dialect=evaluator.dialect)} AS TEXT)"
+    city = f"STRIP_ACCENTS(LOWER({city}))"
+    city = f"TRANSLATE({city}, {_string(APOSTROPHE_LOOKALIKES)}, {_string(APOSTROPHES)})"
+    city = f"REGEXP_REPLACE({city}, {_string(CITY_SUFFIX)}, '')"
+    city = f"TRIM(REGEXP_REPLACE({city}, '\\s+', ' ', 'g'))"  # inner whitespace collapsed
+    city = f"NULLIF(REGEXP_REPLACE({city}, {_string(NOT_A_CITY)}, ''), '')"
+    return exp.maybe_parse(city, dialect=evaluator.dialect)
 
 
 @macro()
