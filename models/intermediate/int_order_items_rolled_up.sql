@@ -1,15 +1,11 @@
 /* Order items rolled up to their order: one row per order that has at least one item (orders
-   without items, mostly canceled or unavailable ones, have no row). fct_orders reads it so that
-   its item columns come from one place. */
+without items, mostly canceled or unavailable ones, have no row). fct_orders reads it so that
+its item columns come from one place. */
 MODEL (
   name intermediate.int_order_items_rolled_up,
   kind FULL,
   grain order_id,
-  audits (not_null(columns := (
-      order_id
-    )), unique_values(columns := (
-      order_id
-  )))
+  audits (not_null(columns := order_id), unique_values(columns := order_id))
 );
 
 WITH order_items AS (
@@ -34,10 +30,10 @@ WITH order_items AS (
     order_id
 )
 SELECT
-  order_id::TEXT AS order_id, /* The order */
-  item_count::INT AS item_count, /* Number of items (one per unit sold) */
-  items_value::DECIMAL(12, 2) AS items_value, /* Sum of the items' prices, BRL */
-  freight_value::DECIMAL(12, 2) AS freight_value, /* Sum of the items' freight values, BRL */
-  seller_count::INT AS seller_count, /* Distinct sellers in the order */
-  product_count::INT AS product_count /* Distinct products in the order */
+  order_id::TEXT AS order_id, /* The order. */
+  item_count::INT AS item_count, /* Number of items (one per unit sold). */
+  items_value::DECIMAL(12, 2) AS items_value, /* Sum of the items' prices, BRL. */
+  freight_value::DECIMAL(12, 2) AS freight_value, /* Sum of the items' freight values, BRL. */
+  seller_count::INT AS seller_count, /* Distinct sellers in the order. */
+  product_count::INT AS product_count /* Distinct products in the order. */
 FROM rolled_up

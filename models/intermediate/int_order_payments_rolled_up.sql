@@ -1,15 +1,13 @@
 /* Order payments rolled up to their order: one row per order that has at least one payment (one
-   Olist order has none). An order can be paid in several parts (a voucher and a card, two
-   cards); payment_type names the part that paid the most. */
+Olist order has none). An order can be paid in several parts (a voucher and a card, two
+cards); payment_type names the part that paid the most. */
 MODEL (
   name intermediate.int_order_payments_rolled_up,
   kind FULL,
   grain order_id,
   audits (
     not_null(columns := (order_id, payment_type)),
-    unique_values(columns := (
-      order_id
-    ))
+    unique_values(columns := order_id)
   )
 );
 
@@ -27,15 +25,15 @@ WITH order_payments AS (
     COUNT(payment_sequential) AS payment_count,
     SUM(payment_value) AS payment_value,
     MAX(payment_installments) AS payment_installments,
-    ARG_MIN(payment_type, (-payment_value, payment_sequential)) AS payment_type /* The largest payment's type; equal payments are decided by the first in sequence. */
+    ARG_MIN(payment_type, (-payment_value, payment_sequential)) AS payment_type /* The payment that sorts first by (value descending, sequence ascending): the largest, and of equal ones the first paid. */
   FROM order_payments
   GROUP BY
     order_id
 )
 SELECT
-  order_id::TEXT AS order_id, /* The order */
-  payment_count::INT AS payment_count, /* Number of payments (parts) the order was paid in */
-  payment_value::DECIMAL(12, 2) AS payment_value, /* Sum of the payments, BRL */
-  payment_installments::INT AS payment_installments, /* Most installments of any of its payments */
-  payment_type::TEXT AS payment_type /* Type of the largest payment (credit_card, boleto, voucher, debit_card, not_defined); ties go to the lowest payment_sequential */
+  order_id::TEXT AS order_id, /* The order. */
+  payment_count::INT AS payment_count, /* Number of payments (parts) the order was paid in. */
+  payment_value::DECIMAL(12, 2) AS payment_value, /* Sum of the payments, BRL. */
+  payment_installments::INT AS payment_installments, /* Most installments of any of its payments. */
+  payment_type::TEXT AS payment_type /* Type of the largest payment (credit_card, boleto, voucher, debit_card, not_defined); ties go to the lowest payment_sequential. */
 FROM rolled_up

@@ -1,16 +1,14 @@
 /* Products with their category in English: one row per product. Fallback rule for the category:
-   the English translation; else the Portuguese name (two categories, pc_gamer and
-   portateis_cozinha_e_preparadores_de_alimentos, have no translation); else 'uncategorized'
-   (products listed without a category). So every product has a category to group by. */
+the English translation; else the Portuguese name (two categories, pc_gamer and
+portateis_cozinha_e_preparadores_de_alimentos, have no translation); else 'uncategorized'
+(products listed without a category). So every product has a category to group by. */
 MODEL (
   name intermediate.int_products_translated,
   kind FULL,
   grain product_id,
   audits (
     not_null(columns := (product_id, product_category_name_english)),
-    unique_values(columns := (
-      product_id
-    ))
+    unique_values(columns := product_id)
   )
 );
 
@@ -44,14 +42,14 @@ WITH products AS (
     ON products.product_category_name = category_translations.product_category_name
 )
 SELECT
-  product_id::TEXT AS product_id, /* The product */
-  product_category_name::TEXT AS product_category_name, /* Category in Portuguese, as listed; NULL when the product has none */
-  product_category_name_english::TEXT AS product_category_name_english, /* Category in English; the Portuguese name when untranslated; 'uncategorized' when none */
-  product_name_length::INT AS product_name_length, /* Characters in the product name */
-  product_description_length::INT AS product_description_length, /* Characters in the product description */
-  product_photos_qty::INT AS product_photos_qty, /* Number of published photos */
-  product_weight_g::INT AS product_weight_g, /* Weight, grams */
-  product_length_cm::INT AS product_length_cm, /* Length, cm */
-  product_height_cm::INT AS product_height_cm, /* Height, cm */
-  product_width_cm::INT AS product_width_cm /* Width, cm */
+  product_id::TEXT AS product_id, /* The product. */
+  product_category_name::TEXT AS product_category_name, /* Category in Portuguese, as listed; NULL when the product has none. */
+  product_category_name_english::TEXT AS product_category_name_english, /* Category in English; the Portuguese name when untranslated; 'uncategorized' when none. */
+  product_name_length::INT AS product_name_length, /* Characters in the product name. */
+  product_description_length::INT AS product_description_length, /* Characters in the product description. */
+  product_photos_qty::INT AS product_photos_qty, /* Number of published photos. */
+  product_weight_g::INT AS product_weight_g, /* Weight, grams. */
+  product_length_cm::INT AS product_length_cm, /* Length, cm. */
+  product_height_cm::INT AS product_height_cm, /* Height, cm. */
+  product_width_cm::INT AS product_width_cm /* Width, cm. */
 FROM translated
