@@ -1,0 +1,108 @@
+"""Scenarios on a copy of the SQLMesh project, on either gateway.
+
+Tests that change the project (break a model, edit a unit test, change a mart in dev) work on a
+copy in a temporary folder, never on the repository: `copy_project` writes one, `run_sqlmesh_on`
+runs the `sqlmesh` CLI on it. `gateway_env` gives the `OLIST_*` settings of a fresh warehouse on
+the `local` gateway (DuckDB state) or the `full` gateway (lake in S3, state in a new PostgreSQL
+database), so one test body covers both. The sample lakes and the session warehouses themselves
+come from warehouse_helpers.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from servers import PostgresRole, temporary_database
+from warehouse_helpers import (
+    NON_UTC_TIME_ZONE,
+    REPO_ROOT,
+    VENV_BIN,
+    SampleLake,
+    clean_environment,
+    state_connection_env,
+)
+
+# What SQLMesh loads: the project's configuration, models, macros, audits and YAML unit tests.
+PROJECT_FOLDERS = ("models", "macros", "audits")
+GATEWAYS = ("local", "full")
+
+
+def copy_project(destination: Path) -> Path:
+    """Write a fresh copy of the SQLMesh project to `destination`, replacing an earlier copy.
+
+    Copies config.yaml, models/, macros/, audits/ and tests/*.yaml (not the Python tests).
+    Returns `destination`, the path to give `run_sqlmesh_on`.
+    """
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO_ROOT / "config.yaml", destination / "config.yaml")
+    for folder in (*PROJECT_FOLDERS, "tests"):
+        shutil.rmtree(destination / folder, ignore_errors=True)
+    for folder in PROJECT_FOLDERS:
+        shutil.copytree(
+            REPO_ROOT / folder, destination / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    (destination / "tests").mkdir()
+    for unit_test in (REPO_ROOT / "tests").glob("test_*.yaml"):
+        shutil.copy2(unit_test, destination / "tests" / unit_test.name)
+    return destination
+
+
+def run_sqlmesh_on(
+    project: Path, env: Mapping[str, str], *args: str, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """`sqlmesh -p <project> <args>` with exactly `env`'s `OLIST_*` settings (and `TZ` if given).
+
+    Like warehouse_helpers.run_sqlmesh, but on a copy of the project; an empty `--dotenv` file
+    in `cwd` keeps any .env out.
+    """
+    no_dotenv = cwd / "empty.env"
+    no_dotenv.touch()
+    return subprocess.run(
+        [str(VENV_BIN / "sqlmesh"), "-p", str(project), "--dotenv", str(no_dotenv), *args],
+        cwd=cwd,
+        env=clean_environment(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def sample_lake_of(request: pytest.FixtureRequest, gateway: str) -> SampleLake:
+    """The session's sample lake that `gateway` reads: the local folder, or the S3 bucket."""
+    return request.getfixturevalue("sample_lake" if gateway == "local" else "s3_sample_lake")
+
+
+@contextmanager
+def gateway_env(
+    request: pytest.FixtureRequest, gateway: str, lake: SampleLake, warehouse: Path
+) -> Iterator[dict[str, str]]:
+    """The `OLIST_*` settings of a new warehouse file `warehouse` on `gateway`, reading `lake`.
+
+    `local`: SQLMesh state in the warehouse file. `full`: `lake` must be in S3; the state goes to
+    a new PostgreSQL database owned by the non-superuser test role, dropped on exit. Both run in
+    a non-UTC session time zone, as the session warehouses do.
+    """
+    env = {
+        "OLIST_LAKE_URL": lake.env["OLIST_LAKE_URL"],
+        "OLIST_WAREHOUSE_PATH": str(warehouse),
+        "TZ": NON_UTC_TIME_ZONE,
+    }
+    if gateway == "local":
+        yield env
+        return
+    if gateway != "full":
+        raise ValueError(f"unknown gateway {gateway!r}: expected one of {GATEWAYS}")
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    role: PostgresRole = request.getfixturevalue("postgres_role")
+    with temporary_database(admin_url, owner=role.user) as database:
+        yield {
+            **env,
+            **{k: v for k, v in lake.env.items() if k.startswith("OLIST_S3_")},
+            **state_connection_env(role.url(database)),
+            "OLIST_GATEWAY": "full",
+        }
