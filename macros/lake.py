@@ -27,7 +27,7 @@ UNIT_TEST_SCHEMA = "bronze"
 
 def lake_folder(lake_url: str, table: str) -> str:
     """The folder of one bronze table: `<lake>/<table>`, a relative local lake made absolute."""
-    lake = lake_url.rstrip("/")
+    lake = lake_url.removeprefix("file://").rstrip("/")
     if "://" not in lake and not Path(lake).is_absolute():
         lake = str(Path(PROJECT_ROOT) / lake)
     return f"{lake}/{table}"

@@ -1,6 +1,11 @@
 """Fixtures and helpers for testing the SQLMesh warehouse on the real sample.
 
-Use them from a test module with `pytest_plugins = ["warehouse_helpers"]`; then ask for:
+A test module registers this module as its fixture plugin (see test_warehouse_staging.py):
+
+    pytest.register_assert_rewrite("warehouse_helpers")  # before importing anything from it
+    pytest_plugins = ["warehouse_helpers"]
+
+then asks for:
 
 - `sample_lake` / `s3_sample_lake`: the sample exported once per session (`olist ingest` into a
   DuckDB staging file, `olist export` into a local folder / a bucket on the `s3_server`).
