@@ -1,6 +1,7 @@
 # olist-pipeline developer tasks. `make setup` is all a fresh checkout needs (python3 + pip).
 #
 #   make run     setup, then load the Olist CSVs in $(SOURCE) into staging and export to the lake
+#                (SOURCE: data/seeds/ if it has CSVs, else a generated demo set in data/demo/)
 #   make setup   .tools/ (pinned uv), .venv/ from uv.lock, DuckDB httpfs installed offline
 #   make test    setup, then pytest (fails if no tests ran)
 #   make lint    ruff check + ruff format --check; sqlmesh format --check + the SQLMesh linter
@@ -9,7 +10,10 @@
 PYTHON ?= python3
 UV_VERSION ?= 0.13.9
 PYTEST_ARGS ?=
-SOURCE ?= data/seeds
+# Put the real Olist CSVs in data/seeds/; without them `make run` generates a demo data set.
+DEMO_SF ?= 0.1
+DEMO_DIR ?= data/demo
+SOURCE ?= $(if $(wildcard data/seeds/*.csv),data/seeds,$(DEMO_DIR))
 
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
@@ -21,7 +25,7 @@ SQLMESH := $(VENV)/bin/sqlmesh
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run setup test lint format bench
+.PHONY: run setup test lint format bench bench-generate
 
 setup:
 	@if [ "$$($(UV) --version 2>/dev/null | cut -d' ' -f2)" != "$(UV_VERSION)" ]; then \
@@ -36,6 +40,10 @@ setup:
 	$(VENV)/bin/python -m ingest.duckdb_extensions
 
 run: setup
+	@if [ "$(SOURCE)" = "$(DEMO_DIR)" ] && [ ! -f $(DEMO_DIR)/olist_orders_dataset.csv ]; then \
+		echo "run: no CSVs in data/seeds/, generating a demo data set (scale $(DEMO_SF)) in $(DEMO_DIR)/"; \
+		$(VENV)/bin/olist generate --sf $(DEMO_SF) --out $(DEMO_DIR); \
+	fi
 	$(VENV)/bin/olist ingest --source $(SOURCE)
 	$(VENV)/bin/olist export
 
@@ -62,3 +70,7 @@ format:
 # on 127.0.0.1:5432); the table is also written to bench/results/<timestamp>.md.
 bench: setup
 	$(VENV)/bin/python bench/bench_bronze.py --scale 1 --scale 10
+
+# olist generate at scale 0.1, 1 and 10: wall time, time per million rows, peak RSS.
+bench-generate: setup
+	$(VENV)/bin/python bench/bench_generate.py

@@ -53,3 +53,42 @@ def test_dlt_pipeline_cli_commands_from_the_readme_work(olist_env, sample_dir):
     assert "orders: 20864 row(s)" in trace
     package = _run([*dlt, "load-package"], work).stdout
     assert "is in LOADED state" in package
+
+
+def readme_commands(heading: str) -> list[str]:
+    """The command lines of the README's ```bash blocks under `heading` (up to the next `## `)."""
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```bash\n")[1:]
+    lines = [line for block in blocks for line in block.split("```", 1)[0].splitlines()]
+    return [line.split("  #", 1)[0].strip() for line in lines if line.strip()]
+
+
+def test_synthetic_data_and_snapshot_commands_from_the_readme_work(olist_env):
+    work = olist_env.workdir
+    commands = readme_commands("## Synthetic data and snapshots")
+    assert any(c.startswith(".venv/bin/olist generate") for c in commands)
+    assert any(c.startswith(".venv/bin/olist snapshot") for c in commands)
+    for command in commands:
+        _run(["bash", "-c", command.replace(".venv/bin/", f"{VENV_BIN}/")], work)
+    settings = current_settings()
+    # The replay loaded February, then March: staging holds March's orders, the lake both loads.
+    march_orders = sum(1 for _ in (work / "data/as_of/2018-03/olist_orders_dataset.csv").open()) - 1
+    assert staging_counts(settings, ("orders",)) == {"orders": march_orders}
+    assert (work / "data/sf1/olist_orders_dataset.csv").stat().st_size > 17_000_000
+
+
+def test_make_run_without_seeds_generates_a_demo_data_set(olist_env):
+    work = olist_env.workdir
+    olist_env.set(
+        OLIST_STAGING_URL=f"duckdb:///{work}/staging.duckdb",
+        OLIST_LAKE_URL=work / "lake",
+        OLIST_DATA_DIR=work / "data",
+    )
+    demo = work / "demo"
+    make_run = ["make", "--no-print-directory", "run", f"DEMO_DIR={demo}", "DEMO_SF=0.01"]
+    if list((REPO_ROOT / "data/seeds").glob("*.csv")):
+        make_run.append(f"SOURCE={demo}")  # a developer's real seeds must not hide the demo path
+    output = _run(make_run, REPO_ROOT).stdout
+    assert "generating a demo data set (scale 0.01)" in output
+    assert staging_counts(current_settings(), ("orders",)) == {"orders": 994}
