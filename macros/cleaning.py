@@ -20,7 +20,8 @@ APOSTROPHES = "''"
 # What follows a city name and is not part of it: "sp / sp", "sao paulo - sp", "pinhais/pr",
 # "rio de janeiro \rio de janeiro", "rio de janeiro, rio de janeiro, brasil",
 # "arraial d'ajuda (porto seguro)", "andira-pr". A hyphen inside a name stays ("mogi-guacu").
-CITY_SUFFIX = rf"(\s*[/\\,(]|\s+-\s+).*$|-({STATE_CODES})$"
+# (The class starts with `,`: `[/` would read as a closing tag to rich, which prints plan diffs.)
+CITY_SUFFIX = rf"(\s*[,(/\\]|\s+-\s+).*$|-({STATE_CODES})$"
 
 # Values that name no city: digits only, or an e-mail address typed into the city field.
 NOT_A_CITY = r"^([0-9 ]*|.*@.*)$"

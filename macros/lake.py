@@ -53,11 +53,13 @@ def is_latest_version(evaluator: MacroEvaluator, *key: exp.Expression) -> exp.Ex
     """`QUALIFY @is_latest_version(order_id)`: true for the latest version of each key.
 
     Load ids are dlt's load start times as text (`1795701766.7155151`); they are compared as
-    numbers, because as text '999999999.9' would sort after '1000000000.0'.
+    numbers, because as text '999999999.9' would sort after '1000000000.0'. DOUBLE is exact here:
+    dlt writes the id from a Python float, so the text round-trips to the same double. (DECIMAL
+    would be exact too but makes the window sort ~60x slower: 12 s instead of 0.2 s on 1 M rows.)
     """
     partition = ", ".join(column.sql(dialect=evaluator.dialect) for column in key)
     return exp.maybe_parse(
         f"ROW_NUMBER() OVER (PARTITION BY {partition} "
-        "ORDER BY CAST(_dlt_load_id AS DECIMAL(38, 10)) DESC) = 1",
+        "ORDER BY CAST(_dlt_load_id AS DOUBLE) DESC) = 1",
         dialect=evaluator.dialect,
     )
