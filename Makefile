@@ -11,7 +11,7 @@ PYTHON ?= python3
 UV_VERSION ?= 0.13.9
 PYTEST_ARGS ?=
 # Put the real Olist CSVs in data/seeds/; without them `make run` generates a demo data set.
-DEMO_SF ?= 0.1
+DEMO_SF ?= 1
 DEMO_DIR ?= data/demo
 SOURCE ?= $(if $(wildcard data/seeds/*.csv),data/seeds,$(DEMO_DIR))
 
