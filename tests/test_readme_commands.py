@@ -1,4 +1,4 @@
-"""The README's commands work exactly as written: `make run` and the dlt pipeline CLI."""
+"""The README's commands work exactly as written: `make run`, `olist`, `dlt` and `sqlmesh`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import pytest
 from bronze_helpers import SAMPLE_ROWS, current_settings, lake_counts, staging_counts
+
+# warehouse_helpers provides the sample lake fixture; registered for assertion rewriting first.
+pytest.register_assert_rewrite("warehouse_helpers")
+from warehouse_helpers import SampleLake  # noqa: E402
+
+pytest_plugins = ["warehouse_helpers"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -92,3 +100,18 @@ def test_make_run_without_seeds_generates_a_demo_data_set(olist_env):
     output = _run(make_run, REPO_ROOT).stdout
     assert "generating a demo data set (scale 0.01)" in output
     assert staging_counts(current_settings(), ("orders",)) == {"orders": 994}
+
+
+def test_warehouse_commands_from_the_readme_build_the_marts(olist_env, sample_lake: SampleLake):
+    warehouse = olist_env.workdir / "warehouse.duckdb"
+    olist_env.set(OLIST_LAKE_URL=sample_lake.env["OLIST_LAKE_URL"], OLIST_WAREHOUSE_PATH=warehouse)
+    commands = readme_commands("## The warehouse (SQLMesh)")
+    assert commands == [".venv/bin/sqlmesh plan --auto-apply", ".venv/bin/sqlmesh test"]
+    for command in commands:  # from the repository root, as the README says
+        _run(["bash", "-c", command.replace(".venv/bin/", f"{VENV_BIN}/")], REPO_ROOT)
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    queries = readme.split("```sql\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        newest_days = con.sql(queries[0].rstrip(";")).fetchall()
+        top = con.sql(queries[1].rstrip(";")).fetchall()
+    assert len(newest_days) == 10 and len(top) == 20
