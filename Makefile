@@ -1,7 +1,7 @@
 # olist-pipeline developer tasks. `make setup` is all a fresh checkout needs (python3 + pip).
 #
-#   make run     setup, then load the Olist CSVs in $(SOURCE) into staging and export to the lake
-#                (SOURCE: data/seeds/ if it has CSVs, else a generated demo set in data/demo/)
+#   make run     setup, then `olist run`: ingest, export, build the warehouse, print a summary
+#                (SOURCE=dir, else data/seeds/ if it has CSVs, else a demo set in data/demo/)
 #   make setup   .tools/ (pinned uv), .venv/ from uv.lock, DuckDB httpfs installed offline
 #   make test    setup, then pytest (fails if no tests ran)
 #   make lint    ruff check + ruff format --check; sqlmesh format --check + the SQLMesh linter
@@ -10,10 +10,10 @@
 PYTHON ?= python3
 UV_VERSION ?= 0.13.9
 PYTEST_ARGS ?=
-# Put the real Olist CSVs in data/seeds/; without them `make run` generates a demo data set.
-DEMO_SF ?= 1
-DEMO_DIR ?= data/demo
-SOURCE ?= $(if $(wildcard data/seeds/*.csv),data/seeds,$(DEMO_DIR))
+# `make run SOURCE=dir` loads that folder; without it `olist run` uses data/seeds/ when it holds
+# the real CSVs, else a demo data set generated once into data/demo/ at scale DEMO_SF.
+SOURCE ?=
+DEMO_SF ?=
 
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
@@ -40,12 +40,7 @@ setup:
 	$(VENV)/bin/python -m ingest.duckdb_extensions
 
 run: setup
-	@if [ "$(SOURCE)" = "$(DEMO_DIR)" ] && [ ! -f $(DEMO_DIR)/olist_orders_dataset.csv ]; then \
-		echo "run: no CSVs in data/seeds/, generating a demo data set (scale $(DEMO_SF)) in $(DEMO_DIR)/"; \
-		$(VENV)/bin/olist generate --sf $(DEMO_SF) --out $(DEMO_DIR); \
-	fi
-	$(VENV)/bin/olist ingest --source $(SOURCE)
-	$(VENV)/bin/olist export
+	$(if $(DEMO_SF),OLIST_DEMO_SF=$(DEMO_SF)) $(VENV)/bin/olist run $(if $(SOURCE),--source $(SOURCE))
 
 # pytest exits 5 when it collected no tests; treat that as a failure, not a pass.
 test: setup

@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 DEFAULT_STAGING_URL = "duckdb:///data/staging.duckdb"
 DEFAULT_LAKE_URL = "data/lake"
 DEFAULT_DATA_DIR = "data"
+DEFAULT_DEMO_SCALE = 1.0  # the real data's size: `olist run` builds it in about 40 s here
 
 
 class ConfigError(ValueError):
@@ -41,6 +42,17 @@ class Settings:
     lake_url: str
     data_dir: Path
     s3: S3Settings | None
+    demo_scale: float = DEFAULT_DEMO_SCALE  # scale of the demo data `olist run` generates
+
+    @property
+    def seeds_dir(self) -> Path:
+        """Where `olist run` looks for the real Olist CSVs (`<data dir>/seeds`)."""
+        return self.data_dir / "seeds"
+
+    @property
+    def demo_dir(self) -> Path:
+        """Where `olist run` generates a demo data set when there are no seeds."""
+        return self.data_dir / "demo"
 
     @property
     def staging_display(self) -> str:
@@ -131,4 +143,18 @@ def load_settings(env_file: Path = Path(".env")) -> Settings:
         lake_url=lake_url,
         data_dir=Path(env.get("OLIST_DATA_DIR") or DEFAULT_DATA_DIR),
         s3=s3,
+        demo_scale=_validate_demo_scale(env.get("OLIST_DEMO_SF") or str(DEFAULT_DEMO_SCALE)),
     )
+
+
+def _validate_demo_scale(value: str) -> float:
+    try:
+        scale = float(value)
+    except ValueError:
+        scale = 0.0
+    if not scale > 0:
+        raise ConfigError(
+            f"OLIST_DEMO_SF={value!r} is not a scale factor. Use a number above 0, e.g. 1 for "
+            "the real data's size or 0.1 for a tenth of it."
+        )
+    return scale

@@ -11,6 +11,8 @@ from ingest.config import Settings
 from ingest.console import console
 from ingest.export_pipeline import ExportOutcome
 from ingest.ingest_pipeline import TableOutcome
+from ingest.run import RunOutcome
+from ingest.tables import TABLES
 
 # Reasons vary in their values ("got -5.00"); group quarantined rows by the part before that.
 _REASON_GROUP_CUT = (", got ", " (", ": the row on line ")
@@ -58,3 +60,70 @@ def print_export_report(outcomes: list[ExportOutcome], settings: Settings) -> No
     console.print(table)
     if not any(o.rows_written for o in outcomes):
         console.print("Nothing new since the last export: no files written.")
+
+
+# The silver model that cleans each bronze table.
+STAGING_MODELS = {
+    "customers": "stg_customers",
+    "geolocation": "stg_geolocation",
+    "order_items": "stg_order_items",
+    "order_payments": "stg_order_payments",
+    "order_reviews": "stg_order_reviews",
+    "orders": "stg_orders",
+    "products": "stg_products",
+    "sellers": "stg_sellers",
+    "product_category_name_translation": "stg_product_category_translations",
+}
+
+# Shown at the end of `olist run`: the original project's two queries, runnable as they are.
+EXAMPLE_QUERIES = (
+    "SELECT * FROM marts.daily_sales_summary ORDER BY order_purchase_date DESC LIMIT 10",
+    "SELECT * FROM marts.top_customers LIMIT 20",
+)
+
+
+def print_run_summary(outcome: RunOutcome) -> None:
+    """Rows per layer, quarantine, audits, time per stage, where the warehouse is, what to try."""
+    warehouse = outcome.warehouse
+    layers = Table(title="olist run: rows per layer")
+    layers.add_column("bronze table (raw.*)")
+    layers.add_column("rows", justify="right")
+    layers.add_column("silver (staging.*)")
+    layers.add_column("rows", justify="right")
+    silver = {k: v for k, v in warehouse.rows.items() if k.startswith("staging.")}
+    for table in TABLES:
+        model = STAGING_MODELS[table.name]
+        layers.add_row(
+            table.name,
+            f"{outcome.bronze_rows.get(table.name, 0):,}",
+            model,
+            f"{silver.get(f'staging.{model}', 0):,}",
+        )
+    console.print(layers)
+
+    gold = Table(title="gold (marts.*)")
+    gold.add_column("mart")
+    gold.add_column("rows", justify="right")
+    for name, rows in warehouse.rows.items():
+        if name.startswith("marts."):
+            gold.add_row(name, f"{rows:,}")
+    console.print(gold)
+
+    quarantined = outcome.bronze_rows.get("rejected_rows", 0)
+    console.print(
+        f"Quarantined rows: {quarantined:,}"
+        + (" (raw.rejected_rows holds each with its reason)" if quarantined else "")
+    )
+    audits = (
+        f"{warehouse.models_built} model(s) computed, {warehouse.audits_passed} audit(s) passed"
+        if warehouse.models_built
+        else "nothing to compute"
+    )
+    console.print(f"Warehouse {warehouse.action}; {audits}.")
+    times = ", ".join(f"{stage} {s:.1f} s" for stage, s in outcome.stage_seconds.items())
+    total = sum(outcome.stage_seconds.values())
+    console.print(f"Time: {times}; total {total:.1f} s.")
+    console.print(f"Warehouse file: {warehouse.location}")
+    console.print("Try (from the repository root):")
+    for query in EXAMPLE_QUERIES:
+        console.print(f'  .venv/bin/sqlmesh fetchdf "{query}"', highlight=False)

@@ -22,6 +22,8 @@ BATCH_ROWS = 256 * 1024
 class StagingReader(Protocol):
     def table_exists(self, table: str) -> bool: ...
 
+    def row_count(self, table: str) -> int: ...
+
     def read(
         self, table: str, columns: Sequence[str] = (), after_load_id: str | None = None
     ) -> Iterator[pa.RecordBatch]:
@@ -51,6 +53,12 @@ class PostgresReader:
                 "SELECT to_regclass(%s) IS NOT NULL", (f'{STAGING_DATASET}."{table}"',)
             ).fetchone()
         return bool(row and row[0])
+
+    def row_count(self, table: str) -> int:
+        import psycopg
+
+        with psycopg.connect(self._url) as con:
+            return con.execute(f'SELECT count(*) FROM {STAGING_DATASET}."{table}"').fetchone()[0]
 
     def read(
         self, table: str, columns: Sequence[str] = (), after_load_id: str | None = None
@@ -83,6 +91,10 @@ class DuckDBReader:
                 [STAGING_DATASET, table],
             ).fetchone()
         return bool(row and row[0])
+
+    def row_count(self, table: str) -> int:
+        with self._connect() as con:
+            return con.execute(f'SELECT count(*) FROM {STAGING_DATASET}."{table}"').fetchone()[0]
 
     def read(
         self, table: str, columns: Sequence[str] = (), after_load_id: str | None = None

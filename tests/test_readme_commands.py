@@ -29,24 +29,40 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def test_make_run_loads_the_source_and_a_rerun_does_nothing(olist_env, sample_dir):
-    # The Makefile runs in the repository; point every output at this test's folder instead.
+def _isolated_settings(olist_env) -> None:
+    """Point every output of a `make run` in the repository at this test's folder."""
     work = olist_env.workdir
     olist_env.set(
         OLIST_STAGING_URL=f"duckdb:///{work}/staging.duckdb",
         OLIST_LAKE_URL=work / "lake",
         OLIST_DATA_DIR=work / "data",
+        OLIST_WAREHOUSE_PATH=work / "warehouse.duckdb",
     )
+
+
+def _marts_rows(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = con.sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+        ).fetchall()
+        return {n: con.sql(f"SELECT count(*) FROM marts.{n}").fetchone()[0] for (n,) in names}
+
+
+def test_make_run_loads_the_source_and_a_rerun_does_nothing(olist_env, sample_dir):
+    _isolated_settings(olist_env)
     make_run = ["make", "--no-print-directory", "run", f"SOURCE={sample_dir}"]
 
-    _run(make_run, REPO_ROOT)
+    first = _run(make_run, REPO_ROOT).stdout
     settings = current_settings()
     assert staging_counts(settings) == SAMPLE_ROWS
     assert lake_counts(settings) == SAMPLE_ROWS
+    assert _marts_rows(olist_env.workdir / "warehouse.duckdb")["fct_orders"] == 20_864
+    assert "Warehouse built" in first and "Quarantined rows: 0" in first
 
     rerun = _run(make_run, REPO_ROOT).stdout
     assert rerun.count("file unchanged, skipped") == len(SAMPLE_ROWS)
     assert "Nothing new since the last export" in rerun
+    assert "Warehouse up to date" in rerun and "nothing to compute" in rerun
 
 
 def test_dlt_pipeline_cli_commands_from_the_readme_work(olist_env, sample_dir):
@@ -87,19 +103,11 @@ def test_synthetic_data_and_snapshot_commands_from_the_readme_work(olist_env):
 
 
 def test_make_run_without_seeds_generates_a_demo_data_set(olist_env):
-    work = olist_env.workdir
-    olist_env.set(
-        OLIST_STAGING_URL=f"duckdb:///{work}/staging.duckdb",
-        OLIST_LAKE_URL=work / "lake",
-        OLIST_DATA_DIR=work / "data",
-    )
-    demo = work / "demo"
-    make_run = ["make", "--no-print-directory", "run", f"DEMO_DIR={demo}", "DEMO_SF=0.01"]
-    if list((REPO_ROOT / "data/seeds").glob("*.csv")):
-        make_run.append(f"SOURCE={demo}")  # a developer's real seeds must not hide the demo path
-    output = _run(make_run, REPO_ROOT).stdout
-    assert "generating a demo data set (scale 0.01)" in output
+    _isolated_settings(olist_env)
+    output = _run(["make", "--no-print-directory", "run", "DEMO_SF=0.01"], REPO_ROOT).stdout
+    assert "olist generate" in output and "(scale 0.01, seed 42)" in output
     assert staging_counts(current_settings(), ("orders",)) == {"orders": 994}
+    assert _marts_rows(olist_env.workdir / "warehouse.duckdb")["fct_orders"] == 994
 
 
 def test_warehouse_commands_from_the_readme_build_the_marts(olist_env, sample_lake: SampleLake):
