@@ -10,6 +10,7 @@ come from warehouse_helpers.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -106,3 +107,43 @@ def gateway_env(
             **state_connection_env(role.url(database)),
             "OLIST_GATEWAY": "full",
         }
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading what SQLMesh did
+# ---------------------------------------------------------------------------------------------
+
+# Every model of the project as `schema.name`, from models/<schema>/<name>.sql.
+PROJECT_MODELS = sorted(
+    f"{path.parent.name}.{path.stem}" for path in REPO_ROOT.glob("models/*/*.sql")
+)
+
+# SQLMesh's console wraps at the terminal width (80 columns in a pipe); a wide one keeps each
+# model's line on one line for the assertions.
+WIDE_CONSOLE = {"COLUMNS": "250"}
+
+# `sqlmesh plan` and `sqlmesh run` print one line per model and batch they evaluate:
+#   [1/1] marts.fct_orders    [insert 2017-11-03 - 2018-07-31, audits passed 4]    3.40s
+_EVALUATED_BATCH = re.compile(
+    r"^\[\d+/\d+\]\s+(?P<model>\S+)\s+\[(?P<action>[^,\]]+)", re.MULTILINE
+)
+
+
+def evaluated_batches(result: subprocess.CompletedProcess[str]) -> dict[str, list[str]]:
+    """What a plan or run evaluated: each model's actions, one per batch, in order.
+
+    `{"marts.fct_orders": ["insert 2017-11-03 - 2018-07-31"], "marts.dim_customers":
+    ["full refresh"], "staging.stg_orders": ["recreate view"]}`; a model it did not touch is
+    absent. Needs the output of a run with `WIDE_CONSOLE`.
+    """
+    batches: dict[str, list[str]] = {}
+    for line in _EVALUATED_BATCH.finditer(result.stdout):
+        batches.setdefault(line["model"], []).append(line["action"])
+    return batches
+
+
+def succeeded(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    """`result`, once its command exited 0; otherwise fail the test with the command's output."""
+    command = " ".join(map(str, result.args))
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout}{result.stderr}"
+    return result
