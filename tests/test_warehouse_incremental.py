@@ -21,7 +21,6 @@ marts carry no load ids, so it is the full rebuild for both gateways.
 
 from __future__ import annotations
 
-import re
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -39,13 +38,19 @@ pytest.register_assert_rewrite("warehouse_helpers", "warehouse_scenarios")
 from bronze_helpers import lake_connection, lake_glob  # noqa: E402
 from servers import TEST_BUCKET_PREFIX, S3Server  # noqa: E402
 from warehouse_helpers import (  # noqa: E402
-    REPO_ROOT,
     SampleLake,
     output_of,
     run_olist,
     run_sqlmesh,
 )
-from warehouse_scenarios import GATEWAYS, gateway_env  # noqa: E402
+from warehouse_scenarios import (  # noqa: E402
+    GATEWAYS,
+    PROJECT_MODELS,
+    WIDE_CONSOLE,
+    evaluated_batches,
+    gateway_env,
+    succeeded,
+)
 
 from ingest.config import S3Settings, Settings  # noqa: E402
 
@@ -59,18 +64,11 @@ NEXT_MONTH_FIRST_DAY = MONTH_M_LAST_DAY + timedelta(days=1)
 INCREMENTAL_MARTS = ("marts.daily_sales_summary", "marts.fct_order_items", "marts.fct_orders")
 LOOKBACK = timedelta(days=240)
 
-MODELS = sorted(f"{path.parent.name}.{path.stem}" for path in REPO_ROOT.glob("models/*/*.sql"))
-MARTS = sorted(model for model in MODELS if model.startswith("marts."))
+MARTS = [model for model in PROJECT_MODELS if model.startswith("marts.")]
 
 # `--skip-tests`: the YAML unit tests have their own test (test_warehouse_staging.py); running
-# them again before every plan here would only add time. A wide terminal keeps each model's
-# line of the run's output on one line.
+# them again before every plan here would only add time.
 PLAN_PROD = ("plan", "--auto-apply", "--no-prompts", "--skip-tests")
-WIDE_OUTPUT = {"COLUMNS": "250"}
-
-# One line per model and batch in the output of `sqlmesh plan` and `sqlmesh run`:
-#   [1/1] marts.fct_orders    [insert 2017-11-03 - 2018-07-31, audits passed 4]    3.40s
-PROCESSED_BATCH = re.compile(r"^\[\d+/\d+\]\s+(?P<model>\S+)\s+\[(?P<action>[^,\]]+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -81,18 +79,6 @@ class IncrementalWarehouse:
     path: Path
     lake: SampleLake
     run: subprocess.CompletedProcess[str]
-
-
-def sqlmesh_succeeded(result: subprocess.CompletedProcess[str], command: str) -> None:
-    assert result.returncode == 0, f"sqlmesh {command} failed:\n{output_of(result)}"
-
-
-def processed_batches(result: subprocess.CompletedProcess[str]) -> dict[str, list[str]]:
-    """What each model did, batch by batch, from the output of `sqlmesh run` (or plan)."""
-    batches: dict[str, list[str]] = {}
-    for line in PROCESSED_BATCH.finditer(result.stdout):
-        batches.setdefault(line["model"], []).append(line["action"])
-    return batches
 
 
 def new_lake(request: pytest.FixtureRequest, gateway: str, work: Path) -> SampleLake:
@@ -173,15 +159,13 @@ def month_by_month(
     lake = new_lake(request, gateway, work)
     path = work / "incremental.duckdb"
     with gateway_env(request, gateway, lake, path) as env:
-        env |= WIDE_OUTPUT
+        env |= WIDE_CONSOLE
         load_into_lake(lake, month_m, cwd=work)
         execution_time = NEXT_MONTH_FIRST_DAY.isoformat()
-        plan = run_sqlmesh(env, *PLAN_PROD, "--execution-time", execution_time, cwd=work)
-        sqlmesh_succeeded(plan, "plan")
+        succeeded(run_sqlmesh(env, *PLAN_PROD, "--execution-time", execution_time, cwd=work))
 
         load_into_lake(lake, next_month, cwd=work)
-        run = run_sqlmesh(env, "run", "--end", NEXT_MONTH_LAST_DAY.isoformat(), cwd=work)
-        sqlmesh_succeeded(run, "run")
+        run = succeeded(run_sqlmesh(env, "run", "--end", NEXT_MONTH_LAST_DAY.isoformat(), cwd=work))
         yield IncrementalWarehouse(gateway=gateway, path=path, lake=lake, run=run)
 
 
@@ -222,8 +206,7 @@ def rebuilt(
     path = work / "rebuilt.duckdb"
     with gateway_env(request, "local", local_month_by_month.lake, path) as env:
         after_next_month = (NEXT_MONTH_LAST_DAY + timedelta(days=1)).isoformat()
-        plan = run_sqlmesh(env, *PLAN_PROD, "--execution-time", after_next_month, cwd=work)
-        sqlmesh_succeeded(plan, "plan")
+        succeeded(run_sqlmesh(env, *PLAN_PROD, "--execution-time", after_next_month, cwd=work))
         yield path
 
 
@@ -261,7 +244,7 @@ def test_run_inserts_only_the_new_month_and_the_lookback_into_incremental_marts(
     lookback_start = NEXT_MONTH_FIRST_DAY - LOOKBACK  # 2017-11-03, not 2016
     expected = f"insert {lookback_start} - {NEXT_MONTH_LAST_DAY}"
 
-    batches = processed_batches(incremental.run)
+    batches = evaluated_batches(incremental.run)
 
     assert {mart: batches.get(mart) for mart in INCREMENTAL_MARTS} == {
         mart: [expected] for mart in INCREMENTAL_MARTS
@@ -271,8 +254,8 @@ def test_run_inserts_only_the_new_month_and_the_lookback_into_incremental_marts(
 def test_run_recreates_staging_views_and_rebuilds_every_other_model_whole(incremental):
     """SQLMesh re-evaluates every model whose daily cron came due: a FULL model is rebuilt
     whole (cheap at this size), a view is re-created; only the incremental marts are partial."""
-    batches = processed_batches(incremental.run)
-    others = [model for model in MODELS if model not in INCREMENTAL_MARTS]
+    batches = evaluated_batches(incremental.run)
+    others = [model for model in PROJECT_MODELS if model not in INCREMENTAL_MARTS]
 
     assert {model: batches.get(model) for model in others} == {
         model: ["recreate view" if model.startswith("staging.") else "full refresh"]
