@@ -11,6 +11,8 @@ import duckdb
 import pytest
 from bronze_helpers import SAMPLE_ROWS, current_settings, lake_counts, staging_counts
 
+from ingest.reports import EXAMPLE_QUERIES
+
 # warehouse_helpers provides the sample lake fixture; registered for assertion rewriting first.
 pytest.register_assert_rewrite("warehouse_helpers")
 from warehouse_helpers import SampleLake  # noqa: E402
@@ -123,3 +125,8 @@ def test_warehouse_commands_from_the_readme_build_the_marts(olist_env, sample_la
         newest_days = con.sql(queries[0].rstrip(";")).fetchall()
         top = con.sql(queries[1].rstrip(";")).fetchall()
     assert len(newest_days) == 10 and len(top) == 20
+    # The queries `olist run` suggests (and the README shows) work through `sqlmesh fetchdf`.
+    for query, rows in zip(EXAMPLE_QUERIES, (10, 20), strict=True):
+        assert f'.venv/bin/sqlmesh fetchdf "{query}"' in readme
+        output = _run([str(VENV_BIN / "sqlmesh"), "fetchdf", query], REPO_ROOT).stdout
+        assert f"[{rows} rows x" in output  # pandas' footer of the printed frame
