@@ -1,10 +1,10 @@
 """`sqlmesh ui` on a built warehouse: it serves its page and the project, and locks the warehouse.
 
-The UI (SQLMesh's web IDE, a uvicorn server) runs as the README shows it, from the repository's
-project, on a copy of the session's `local_warehouse`: once the UI has read SQLMesh's state it
-keeps the DuckDB file open for writing, and DuckDB then refuses every other process, readers
-included, so the UI needs a file of its own. The UI is stopped after this module's tests, and a
-failed start stops it too: no server outlives the tests.
+The UI (SQLMesh's web IDE, a uvicorn server) serves this repository's project, as
+`.venv/bin/sqlmesh ui` run from the root does, on a copy of the session's `local_warehouse`:
+once the UI has read SQLMesh's state it keeps the DuckDB file open for writing, and DuckDB then
+refuses every other process, readers included, so the UI needs a file of its own. The UI is
+stopped after this module's tests, and a failed start stops it too: no server outlives the tests.
 """
 
 from __future__ import annotations
