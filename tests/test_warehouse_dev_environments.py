@@ -87,7 +87,8 @@ class Stage:
 
 @dataclass(frozen=True)
 class DevScenario:
-    gateway: str
+    """What the warehouse and SQLMesh showed at each step of developing one change."""
+
     prod: Stage  # after planning the unchanged project into prod
     dev: Stage  # after `plan dev` on the changed project
     promoted: Stage  # after `plan prod` on the changed project
@@ -179,7 +180,6 @@ def develop_a_change(
 
         promotion = sqlmesh(*PLAN)
         yield DevScenario(
-            gateway=gateway,
             prod=prod,
             dev=dev,
             promoted=read_stage(warehouse),
