@@ -27,19 +27,18 @@ pytest.register_assert_rewrite("warehouse_helpers", "warehouse_scenarios")
 from warehouse_helpers import Warehouse, output_of  # noqa: E402
 from warehouse_scenarios import (  # noqa: E402
     GATEWAYS,
+    PROJECT_MODELS,
+    WIDE_CONSOLE,
     copy_project,
     gateway_env,
     run_sqlmesh_on,
     sample_lake_of,
+    succeeded,
 )
 
 pytest_plugins = ["warehouse_helpers"]
 
 PROD_SCHEMAS = ("staging", "intermediate", "marts")
-
-# SQLMesh's console wraps at the terminal width (80 columns in a pipe); a wide one keeps model,
-# audit and test names on one line for the assertions.
-WIDE_CONSOLE = {"COLUMNS": "250"}
 
 
 @dataclass(frozen=True)
@@ -101,8 +100,9 @@ def prod_copy(
     lake = sample_lake_of(request, request.param)
     path = work / "warehouse.duckdb"
     with gateway_env(request, request.param, lake, path) as env:
-        plan = run_sqlmesh_on(project, env, "plan", "--auto-apply", "--no-prompts", cwd=work)
-        assert plan.returncode == 0, output_of(plan)
+        plan = succeeded(
+            run_sqlmesh_on(project, env, "plan", "--auto-apply", "--no-prompts", cwd=work)
+        )
         yield ProdCopy(project, Warehouse(path=path, lake=lake, env=env, plan=plan), work)
 
 
@@ -148,9 +148,7 @@ def physical_versions(warehouse: Warehouse, model: str) -> set[str]:
 
 
 def prod_table_name(prod: ProdCopy, model: str) -> str:
-    result = prod.sqlmesh("table_name", "--env", "prod", "--prod", model)
-    assert result.returncode == 0, output_of(result)
-    return result.stdout.strip()
+    return succeeded(prod.sqlmesh("table_name", "--env", "prod", "--prod", model)).stdout.strip()
 
 
 def break_model(project: Path, breakage: Breakage) -> None:
@@ -166,7 +164,7 @@ def break_model(project: Path, breakage: Breakage) -> None:
 @pytest.mark.parametrize("breakage", BREAKAGES.values(), ids=BREAKAGES.keys())
 def test_a_failing_audit_keeps_the_broken_model_out_of_prod(guarded: ProdCopy, breakage: Breakage):
     before = prod_as_served(guarded.warehouse)
-    assert len(before) == 24  # every model: 9 staging views, 3 intermediate, 12 marts
+    assert sorted(before) == PROJECT_MODELS  # prod serves every model of the project
     versions_before = physical_versions(guarded.warehouse, breakage.model)
     break_model(guarded.project, breakage)
 
@@ -201,8 +199,7 @@ def break_first_expectation(unit_test_file: Path) -> tuple[str, str]:
 
 def test_sqlmesh_test_fails_when_a_unit_test_expectation_is_broken(guarded: ProdCopy):
     unit_test_file = guarded.project / "tests/test_daily_sales_summary.yaml"
-    passing = guarded.sqlmesh("test", str(unit_test_file))
-    assert passing.returncode == 0, output_of(passing)
+    succeeded(guarded.sqlmesh("test", str(unit_test_file)))
 
     name, column = break_first_expectation(unit_test_file)
     failing = guarded.sqlmesh("test", str(unit_test_file))
