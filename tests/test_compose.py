@@ -16,22 +16,27 @@ There is no Docker engine here, so these tests check the stack's parts one by on
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import secrets
 import shutil
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import duckdb
 import psycopg
+import pyarrow.ipc
 import pytest
 from psycopg import sql
 from ruamel.yaml import YAML
@@ -42,6 +47,7 @@ from servers import (
     PasswordPostgres,
     PostgresRole,
     S3Server,
+    find_free_port,
 )
 
 from ingest.tables import TABLES_BY_NAME
@@ -55,6 +61,10 @@ ENV_EXAMPLE = REPO_ROOT / ".env.example"
 MAKEFILE = REPO_ROOT / "Makefile"
 POSTGRES_INIT_SCRIPT = REPO_ROOT / "docker/postgres/create-pipeline-database.sh"
 ORDERS_FILE = TABLES_BY_NAME["orders"].file_name
+
+# The UI loads the whole project on its first request; a slow, shared machine needs the margin.
+UI_STARTUP_TIMEOUT_SECONDS = 120
+UI_REQUEST_TIMEOUT_SECONDS = 60
 
 # The services, by the names the compose file gives them.
 POSTGRES, MINIO, MINIO_INIT, PIPELINE, SQLMESH_UI = (
@@ -94,11 +104,15 @@ class Reference:
     text: str
 
 
+def _refuse_bare(match: re.Match[str], text: str) -> None:
+    if match["bare"]:
+        raise AssertionError(f"{text!r}: write ${{{match['bare']}}}, not ${match['bare']}")
+
+
 def references_in(text: str) -> list[Reference]:
     found = []
     for match in INTERPOLATION.finditer(text):
-        if match["bare"]:
-            raise AssertionError(f"{text!r}: write ${{{match['bare']}}}, not ${match['bare']}")
+        _refuse_bare(match, text)
         if match["name"]:
             found.append(
                 Reference(match["name"], match["operator"], match["argument"] or "", match[0])
@@ -110,6 +124,7 @@ def interpolate(text: str, dotenv: Mapping[str, str]) -> str:
     """`text` with its references filled from `dotenv`, as `docker compose` fills them."""
 
     def fill(match: re.Match[str]) -> str:
+        _refuse_bare(match, text)
         if match["escaped"]:
             return "$"
         name, operator, argument = match["name"], match["operator"], match["argument"]
@@ -387,7 +402,7 @@ def test_dockerignore_keeps_credentials_and_local_state_out_of_the_image():
 
 def run_postgres_init(
     environment: Mapping[str, str], host: str, port: int, superuser_password: str = ""
-) -> subprocess.CompletedProcess[str]:
+) -> None:
     """The init script as the postgres image runs it, but over TCP to `host:port`."""
     libpq = {"PGHOST": host, "PGPORT": str(port), "PGPASSWORD": superuser_password}
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "PIPELINE_DB_"))}
@@ -399,7 +414,6 @@ def run_postgres_init(
         check=False,
     )
     assert result.returncode == 0, f"{POSTGRES_INIT_SCRIPT.name} failed:\n{result.stderr}"
-    return result
 
 
 @contextmanager
@@ -506,17 +520,57 @@ def on_this_machine(
     return local
 
 
-def test_pipeline_service_command_builds_the_marts_from_postgres_and_s3(
-    compose, postgres_admin_url: str, s3_server: S3Server, tmp_path: Path
-):
-    # rclone has no admin API, so what minio-init does cannot be replayed: the bucket is made
-    # through the S3 API (CreateBucket, like its `mc mb`), and the pipeline's key is the one the
-    # server was started with.
+@dataclass(frozen=True)
+class PipelineRun:
+    """The pipeline service's command, run once here; where its outputs went."""
+
+    dotenv: dict[str, str]  # the test's .env
+    volumes: dict[str, Path]  # container path of each named volume -> its local folder
+    environment: dict[str, str]  # the service's environment as run here
+    result: subprocess.CompletedProcess[str]
+
+    def demo_orders(self) -> int:
+        """Orders in the demo data `olist run` generated (into <data dir>/demo/: no seeds here)."""
+        path = Path(self.environment["OLIST_DATA_DIR"], "demo", ORDERS_FILE)
+        with path.open(newline="") as orders:
+            return sum(1 for _ in csv.reader(orders)) - 1  # minus the header
+
+
+def local_environment(
+    definition: Mapping[str, Any],
+    run_dotenv: Mapping[str, str],
+    volumes: Mapping[str, Path],
+    s3_endpoint: str,
+) -> dict[str, str]:
+    """A service's compose environment, filled from the .env and pointed at local servers."""
+    filled = {
+        name: interpolate(value, run_dotenv) for name, value in environment_of(definition).items()
+    }
+    return on_this_machine(filled, volumes, s3_endpoint)
+
+
+def process_environment(service_environment: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without OLIST_* settings, plus the service's; venv first."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OLIST_")}
+    path = f"{VENV_BIN}{os.pathsep}{base.get('PATH', '')}"
+    return {**base, **service_environment, "PATH": path}
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(
+    compose, postgres_admin_url: str, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PipelineRun]:
+    """The pipeline service's exact command, with the compose environment, on local servers.
+
+    The postgres service's init script creates the pipeline's role and database (dropped after
+    the module), as it would in the container. rclone has no admin API, so what minio-init does
+    cannot be replayed: the bucket is made through the S3 API (CreateBucket, like its `mc mb`),
+    and the pipeline's key is the one the server was started with.
+    """
     bucket = fresh_name(TEST_BUCKET_PREFIX)
     s3_server.create_bucket(bucket)
     dotenv = compose_dotenv(bucket, s3_server.access_key_id, s3_server.secret_access_key)
     pipeline = service(compose, PIPELINE)
-
     postgres_environment = {
         name: interpolate(value, dotenv)
         for name, value in environment_of(service(compose, POSTGRES)).items()
@@ -527,59 +581,155 @@ def test_pipeline_service_command_builds_the_marts_from_postgres_and_s3(
     )
     with dropped_afterwards(postgres_admin_url, database, role):
         run_postgres_init(postgres_environment, POSTGRES_HOST, POSTGRES_PORT)
-
-        # Each named volume becomes a folder; the working directory stands in for the image's
-        # /app, which has no .env (.dockerignore), so only the compose environment applies.
+        work = tmp_path_factory.mktemp("compose")
         volumes = {
-            target: tmp_path / source for target, source in named_volume_mounts(pipeline).items()
+            target: work / source for target, source in named_volume_mounts(pipeline).items()
         }
-        environment = on_this_machine(
-            {name: interpolate(value, dotenv) for name, value in environment_of(pipeline).items()},
-            volumes,
-            s3_server.endpoint_url,
-        )
-        workdir = tmp_path / "app"
+        environment = local_environment(pipeline, dotenv, volumes, s3_server.endpoint_url)
+        # `olist run` finds the SQLMesh project by its own install location, so any folder does
+        # as its working directory; an empty one, like the image's /app, has no .env.
+        workdir = work / "app"
         workdir.mkdir()
-        base = {k: v for k, v in os.environ.items() if not k.startswith("OLIST_")}
-        path = f"{VENV_BIN}{os.pathsep}{base.get('PATH', '')}"
         result = subprocess.run(
             pipeline["command"],
             cwd=workdir,
-            env={**base, **environment, "PATH": path},
+            env=process_environment(environment),
             capture_output=True,
             text=True,
             check=False,
         )
-        assert result.returncode == 0, (
-            f"{pipeline['command']} failed:\n{result.stdout}{result.stderr}"
-        )
+        yield PipelineRun(dotenv, volumes, environment, result)
 
-        with psycopg.connect(environment["OLIST_STAGING_URL"]) as staging:
-            staged_orders = staging.execute("SELECT count(*) FROM raw.orders").fetchone()[0]
-            state_tables = staging.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'sqlmesh'"
-            ).fetchone()[0]
-        lake_files = s3_server.filesystem().glob(f"{bucket}/lake/orders/*.parquet")
-        with duckdb.connect(environment["OLIST_WAREHOUSE_PATH"], read_only=True) as warehouse:
-            marts = [
-                name
-                for (name,) in warehouse.execute(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_schema = 'marts' ORDER BY table_name"
-                ).fetchall()
-            ]
-            rows = {
-                m: warehouse.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in marts
-            }
 
-    demo_orders = volumes[environment_of(pipeline)["OLIST_DATA_DIR"]] / "demo" / ORDERS_FILE
-    with demo_orders.open(newline="") as orders:
-        assert staged_orders == sum(1 for _ in csv.reader(orders)) - 1  # minus the header
+def test_pipeline_service_command_builds_the_marts_from_postgres_and_s3(
+    compose, pipeline_run: PipelineRun, s3_server: S3Server
+):
+    result, environment = pipeline_run.result, pipeline_run.environment
+    assert result.returncode == 0, f"{result.args} failed:\n{result.stdout}{result.stderr}"
+
+    with psycopg.connect(environment["OLIST_STAGING_URL"]) as staging:
+        staged_orders = staging.execute("SELECT count(*) FROM raw.orders").fetchone()[0]
+        state_tables = staging.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'sqlmesh'"
+        ).fetchone()[0]
+    bucket = pipeline_run.dotenv["LAKE_BUCKET"]
+    lake_files = s3_server.filesystem().glob(f"{bucket}/lake/orders/*.parquet")
+    with duckdb.connect(environment["OLIST_WAREHOUSE_PATH"], read_only=True) as warehouse:
+        marts = [
+            name
+            for (name,) in warehouse.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'marts' ORDER BY table_name"
+            ).fetchall()
+        ]
+        rows = {
+            m: warehouse.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in marts
+        }
+
+    assert staged_orders == pipeline_run.demo_orders()
     assert lake_files, "nothing was exported to the bucket"
     assert state_tables > 0, "SQLMesh kept no state in the pipeline's PostgreSQL database"
     assert "fct_orders" in rows and "daily_sales_summary" in rows, marts
     assert rows["fct_orders"] == staged_orders
     assert [m for m, count in rows.items() if count == 0] == []
+
+
+def ui_command_on(command: list[str], port: int) -> list[str]:
+    """The UI service's command, listening on 127.0.0.1:`port` instead of the container's
+    0.0.0.0:8000 (a server started by a test answers this machine only)."""
+    replaced = {"--host": "127.0.0.1", "--port": str(port)}
+    return [
+        replaced.get(command[i - 1], argument) if i else argument
+        for i, argument in enumerate(command)
+    ]
+
+
+@dataclass(frozen=True)
+class RunningUI:
+    """`sqlmesh ui` started by a test; failures show the server's own output."""
+
+    process: subprocess.Popen[str]
+    port: int
+    log: Path
+
+    def fail(self, message: str) -> NoReturn:
+        raise AssertionError(
+            f"{message}\n--- sqlmesh ui output ---\n{self.log.read_text()[-5000:]}"
+        )
+
+    def api(self, path: str, body: Mapping[str, Any] | None = None) -> bytes:
+        """GET (or with `body`, POST) /api/`path`; URLError if nothing listens yet."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/{path}",
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=UI_REQUEST_TIMEOUT_SECONDS) as response:
+                return response.read()
+        except urllib.error.HTTPError as error:
+            # An answer, but an error: no reason to retry.
+            self.fail(f"/api/{path}: HTTP {error.code}: {error.read()[:2000]!r}")
+
+    def first_answer(self, path: str) -> bytes:
+        """`api(path)` once the server listens (its first request loads the project)."""
+        deadline = time.monotonic() + UI_STARTUP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.fail(f"sqlmesh ui exited with code {self.process.returncode}")
+            try:
+                return self.api(path)
+            except urllib.error.URLError:
+                time.sleep(0.5)
+        self.fail(f"sqlmesh ui did not answer within {UI_STARTUP_TIMEOUT_SECONDS}s")
+
+
+@contextmanager
+def running_ui(
+    command: list[str], environment: Mapping[str, str], log: Path
+) -> Iterator[RunningUI]:
+    port = find_free_port()
+    with log.open("w") as output:
+        # The image's working directory, /app, is the SQLMesh project: here, the repository.
+        process = subprocess.Popen(
+            ui_command_on(command, port),
+            cwd=REPO_ROOT,
+            env=process_environment(environment),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            yield RunningUI(process, port, log)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=UI_REQUEST_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_sqlmesh_ui_service_command_serves_the_warehouse_the_pipeline_built(
+    compose, pipeline_run: PipelineRun, s3_server: S3Server, tmp_path: Path
+):
+    assert pipeline_run.result.returncode == 0, "the pipeline run failed (see the test above)"
+    ui = service(compose, SQLMESH_UI)
+    environment = local_environment(
+        ui, pipeline_run.dotenv, pipeline_run.volumes, s3_server.endpoint_url
+    )
+    with running_ui(ui["command"], environment, tmp_path / "ui.log") as server:
+        environments = json.loads(server.first_answer("environments"))
+        # stg_orders is a view over the lake: answering it takes httpfs and the S3 secret.
+        answer = server.api(
+            "commands/fetchdf", {"sql": "SELECT count(*) AS n FROM staging.stg_orders"}
+        )
+        # prod as the pipeline planned it, read from the state in PostgreSQL.
+        prod = environments["environments"]["prod"]
+        if not (prod["plan_id"] and prod["snapshots"]):
+            server.fail(f"the UI sees no prod built by the pipeline: {prod}")
+    orders = pyarrow.ipc.open_stream(answer).read_all().column("n")[0].as_py()
+    assert orders == pipeline_run.demo_orders()
 
 
 # ---------------------------------------------------------------------------------------------
