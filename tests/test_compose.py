@@ -502,24 +502,6 @@ def compose_dotenv(bucket: str, access_key_id: str, secret_access_key: str) -> d
     }
 
 
-def on_this_machine(
-    environment: Mapping[str, str], volumes: Mapping[str, Path], s3_endpoint: str
-) -> dict[str, str]:
-    """The service's environment with the compose hostnames and volumes replaced by local ones."""
-    local = {}
-    for name, value in environment.items():
-        value = value.replace(f"@{POSTGRES}:5432/", f"@{POSTGRES_HOST}:{POSTGRES_PORT}/")
-        value = value.replace(f"http://{MINIO}:9000", s3_endpoint)
-        if value == POSTGRES:
-            value = POSTGRES_HOST
-        for target, folder in volumes.items():
-            if value == target or value.startswith(f"{target}/"):
-                value = str(folder) + value.removeprefix(target)
-        local[name] = value
-    assert not [v for v in local.values() if f"@{POSTGRES}:" in v or f"//{MINIO}:" in v], local
-    return local
-
-
 @dataclass(frozen=True)
 class PipelineRun:
     """The pipeline service's command, run once here; where its outputs went."""
@@ -538,15 +520,25 @@ class PipelineRun:
 
 def local_environment(
     definition: Mapping[str, Any],
-    run_dotenv: Mapping[str, str],
+    dotenv: Mapping[str, str],
     volumes: Mapping[str, Path],
     s3_endpoint: str,
 ) -> dict[str, str]:
-    """A service's compose environment, filled from the .env and pointed at local servers."""
-    filled = {
-        name: interpolate(value, run_dotenv) for name, value in environment_of(definition).items()
-    }
-    return on_this_machine(filled, volumes, s3_endpoint)
+    """A service's compose environment filled from `dotenv`, with the service hostnames and
+    named volumes replaced by the local servers and folders."""
+    local = {}
+    for name, value in environment_of(definition).items():
+        value = interpolate(value, dotenv)
+        value = value.replace(f"@{POSTGRES}:5432/", f"@{POSTGRES_HOST}:{POSTGRES_PORT}/")
+        value = value.replace(f"http://{MINIO}:9000", s3_endpoint)
+        if value == POSTGRES:
+            value = POSTGRES_HOST
+        for target, folder in volumes.items():
+            if value == target or value.startswith(f"{target}/"):
+                value = str(folder) + value.removeprefix(target)
+        local[name] = value
+    assert not [v for v in local.values() if f"@{POSTGRES}:" in v or f"//{MINIO}:" in v], local
+    return local
 
 
 def process_environment(service_environment: Mapping[str, str]) -> dict[str, str]:
