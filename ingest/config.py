@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 DEFAULT_STAGING_URL = "duckdb:///data/staging.duckdb"
 DEFAULT_LAKE_URL = "data/lake"
 DEFAULT_DATA_DIR = "data"
+DEFAULT_WAREHOUSE_PATH = "data/warehouse.duckdb"  # also config.yaml's default
 DEFAULT_DEMO_SCALE = 1.0  # the real data's size: `olist run` builds it in about 40 s here
 
 
@@ -43,6 +44,9 @@ class Settings:
     data_dir: Path
     s3: S3Settings | None
     demo_scale: float = DEFAULT_DEMO_SCALE  # scale of the demo data `olist run` generates
+    # The DuckDB file SQLMesh builds (config.yaml reads OLIST_WAREHOUSE_PATH itself); relative to
+    # the working directory, like sqlmesh's own connection.
+    warehouse_path: Path = Path(DEFAULT_WAREHOUSE_PATH)
 
     @property
     def seeds_dir(self) -> Path:
@@ -144,6 +148,7 @@ def load_settings(env_file: Path = Path(".env")) -> Settings:
         data_dir=Path(env.get("OLIST_DATA_DIR") or DEFAULT_DATA_DIR),
         s3=s3,
         demo_scale=_validate_demo_scale(env.get("OLIST_DEMO_SF") or str(DEFAULT_DEMO_SCALE)),
+        warehouse_path=Path(env.get("OLIST_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH),
     )
 
 

@@ -21,3 +21,7 @@ class StagingDatabaseError(PipelineError):
 
 class LakeError(PipelineError):
     """The lake (local folder or S3 bucket) cannot be reached, refused the keys, or is missing."""
+
+
+class WarehouseError(PipelineError):
+    """The warehouse cannot be opened (held by another program) or SQLMesh could not build it."""

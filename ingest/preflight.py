@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ingest.config import Settings
-from ingest.errors import LakeError, StagingDatabaseError
+from ingest.errors import LakeError, PipelineError, StagingDatabaseError, WarehouseError
 
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -54,20 +54,29 @@ def check_staging(settings: Settings) -> None:
         ) from None
 
 
-def _check_duckdb_file(path: Path) -> None:
+def _check_duckdb_file(
+    path: Path,
+    what: str = "staging database",
+    error_type: type[PipelineError] = StagingDatabaseError,
+) -> None:
     import duckdb
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         duckdb.connect(str(path)).close()
     except duckdb.IOException as error:
-        raise StagingDatabaseError(
-            f"Cannot open the staging database {path}: {error}\n"
+        raise error_type(
+            f"Cannot open the {what} {path}: {error}\n"
             "DuckDB allows one writer: close the program holding it (a `sqlmesh ui`, a DuckDB "
             "shell) and run again."
         ) from None
     except OSError as error:
-        raise StagingDatabaseError(f"Cannot create the staging database {path}: {error}") from None
+        raise error_type(f"Cannot create the {what} {path}: {error}") from None
+
+
+def check_warehouse(settings: Settings) -> None:
+    """The warehouse file must be free before `olist run` spends minutes loading data for it."""
+    _check_duckdb_file(settings.warehouse_path, "warehouse", WarehouseError)
 
 
 def check_lake(settings: Settings) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from pathlib import Path
 
 from rich.markup import escape
 from rich.table import Table
@@ -124,6 +126,15 @@ def print_run_summary(outcome: RunOutcome) -> None:
     total = sum(outcome.stage_seconds.values())
     console.print(f"Time: {times}; total {total:.1f} s.")
     console.print(f"Warehouse file: {warehouse.location}")
-    console.print("Try (from the repository root):")
+    console.print("Try:")
     for query in EXAMPLE_QUERIES:
-        console.print(f'  .venv/bin/sqlmesh fetchdf "{query}"', highlight=False)
+        console.print(f'  {_sqlmesh_command()} fetchdf "{query}"', highlight=False)
+
+
+def _sqlmesh_command() -> str:
+    """This environment's sqlmesh, as short as it can be written from here (.venv/bin/sqlmesh)."""
+    sqlmesh = Path(sys.executable).parent / "sqlmesh"
+    try:
+        return str(sqlmesh.relative_to(Path.cwd()))
+    except ValueError:
+        return str(sqlmesh)

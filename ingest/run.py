@@ -18,6 +18,7 @@ from ingest.config import Settings
 from ingest.errors import PipelineError
 from ingest.export_pipeline import ExportOutcome, run_export
 from ingest.ingest_pipeline import TableOutcome, run_ingest
+from ingest.preflight import check_warehouse
 from ingest.progress import RowsCallback
 from ingest.staging_reader import staging_reader
 from ingest.tables import TABLES
@@ -62,6 +63,7 @@ def run_pipeline(
 ) -> RunOutcome:
     """Every stage in order; `report(stage, outcome)` is called as each one ends."""
     folder, is_demo = choose_source(settings, source)
+    check_warehouse(settings)  # before minutes of loading, not after
     outcome = RunOutcome(source=folder, generated=False)
     if is_demo and not (folder / TABLES[0].file_name).exists():
         from ingest.synthetic.generate import generate
@@ -76,7 +78,7 @@ def run_pipeline(
         outcome.export = run_export(settings, on_rows)
     report("export", outcome.export)
     with outcome.timed("warehouse"):
-        outcome.warehouse = build_warehouse(settings)
+        outcome.warehouse = build_warehouse()
     outcome.bronze_rows = _bronze_rows(settings)
     return outcome
 

@@ -12,12 +12,10 @@ nothing is computed.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.config import Settings
-from ingest.errors import PipelineError
+from ingest.errors import PipelineError, WarehouseError
 from ingest.tables import TABLES
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -34,17 +32,18 @@ class WarehouseOutcome:
     rows: dict[str, int] = field(default_factory=dict)  # "schema.model" -> rows
 
 
-def build_warehouse(settings: Settings) -> WarehouseOutcome:
+def build_warehouse() -> WarehouseOutcome:
     """Plan prod and apply it; restate the lake-reading models when the lake has new loads."""
     if not (PROJECT_DIR / "config.yaml").is_file():
         raise PipelineError(
             f"No SQLMesh project at {PROJECT_DIR} (config.yaml is missing); `olist run` needs the "
             "repository checkout it was installed from."
         )
+    import duckdb
     from sqlmesh import Context
     from sqlmesh.utils.errors import SQLMeshError
 
-    _pin_lake_for_sqlmesh(settings)
+    context = None
     try:
         context = Context(paths=str(PROJECT_DIR))
         lake_loads = _lake_loads(context)
@@ -60,8 +59,12 @@ def build_warehouse(settings: Settings) -> WarehouseOutcome:
             context.apply(plan)
         _remember(context, lake_loads)
         rows = _row_counts(context)
-    except SQLMeshError as error:
-        raise PipelineError(f"SQLMesh could not build prod: {error}") from None
+        location = _location(context)
+    except (SQLMeshError, duckdb.Error) as error:
+        raise WarehouseError(f"SQLMesh could not build prod: {error}") from None
+    finally:
+        if context is not None:
+            context.close()  # release the warehouse file: DuckDB allows one writer
     if new_lake_data:
         action = "rebuilt from the lake's new loads"
     elif built:
@@ -72,23 +75,14 @@ def build_warehouse(settings: Settings) -> WarehouseOutcome:
         action=action,
         models_built=len(built),
         audits_passed=sum(len(snapshot.model.audits) for snapshot in built if snapshot.is_model),
-        location=_location(context),
+        location=location,
         rows=rows,
     )
 
 
-def _pin_lake_for_sqlmesh(settings: Settings) -> None:
-    """Hand SQLMesh the lake the bronze layer just wrote: a relative folder is relative to the
-    working directory for `olist`, but to the project root for SQLMesh's macro."""
-    if "://" not in settings.lake_url:
-        os.environ["OLIST_LAKE_URL"] = str(Path(settings.lake_url).resolve())
-
-
 def _lake_folder(context, table: str) -> str:
-    lake = context.config.variables["lake_url"]
-    if "://" not in lake:
-        lake = str((PROJECT_DIR / lake).resolve())
-    return f"{lake.rstrip('/')}/{table}"
+    # Relative to the working directory, like the models' reads (macros/lake.py).
+    return f"{context.config.variables['lake_url'].removeprefix('file://').rstrip('/')}/{table}"
 
 
 def _lake_loads(context) -> dict[str, str]:

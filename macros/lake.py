@@ -10,15 +10,9 @@ key with `QUALIFY @is_latest_version(order_id)`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlglot import exp
 from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator, RuntimeStage
-
-# A relative OLIST_LAKE_URL is relative to the project root, not to wherever sqlmesh was started.
-# A string (not a Path) because SQLMesh stores the macro's globals with the model.
-PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
 
 # SQLMesh unit tests can only stand in for tables, not for files: under test, a lake read becomes
 # this schema's table of the same name, which the test's `inputs` provide (`bronze.orders`).
@@ -26,11 +20,14 @@ UNIT_TEST_SCHEMA = "bronze"
 
 
 def lake_folder(lake_url: str, table: str) -> str:
-    """The folder of one bronze table: `<lake>/<table>`, a relative local lake made absolute."""
-    lake = lake_url.removeprefix("file://").rstrip("/")
-    if "://" not in lake and not Path(lake).is_absolute():
-        lake = str(Path(PROJECT_ROOT) / lake)
-    return f"{lake}/{table}"
+    """The folder of one bronze table: `<lake>/<table>`.
+
+    A relative local lake stays relative: DuckDB reads it from the working directory, as `olist`
+    writes it and as SQLMesh opens a relative warehouse path. Making it absolute here would put
+    the checkout's location into every staging model's fingerprint, so two checkouts (or a
+    container) sharing state would see changes nobody made.
+    """
+    return f"{lake_url.removeprefix('file://').rstrip('/')}/{table}"
 
 
 @macro()
