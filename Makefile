@@ -4,8 +4,11 @@
 #                (SOURCE=dir, else data/seeds/ if it has CSVs, else a demo set in data/demo/)
 #   make setup   .tools/ (pinned uv), .venv/ from uv.lock, DuckDB httpfs installed offline
 #   make test    setup, then pytest (fails if no tests ran)
-#   make lint    ruff check + ruff format --check; sqlmesh format --check + the SQLMesh linter
+#   make lint    ruff check + ruff format --check; sqlmesh format --check + the SQLMesh linter;
+#                actionlint on .github/workflows
 #   make format  ruff format + ruff check --fix; sqlmesh format
+#   make plan-diff BASE=main
+#                what the working tree's SQLMesh changes do to the data, against BASE (Markdown)
 
 PYTHON ?= python3
 UV_VERSION ?= 0.13.9
@@ -55,6 +58,8 @@ lint:
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(SQLMESH) format --check
 	$(SQLMESH) lint
+	# The GitHub workflows: syntax, expressions, action inputs, untrusted input in scripts.
+	$(VENV)/bin/actionlint
 
 format:
 	$(VENV)/bin/ruff format $(LINT_PATHS)
@@ -76,3 +81,13 @@ bench-generate: setup
 .PHONY: bench-warehouse
 bench-warehouse: setup
 	$(VENV)/bin/python bench/bench_warehouse.py --scale 1 --scale 10
+
+# The plan diff of the working tree (uncommitted changes included) against BASE, a git ref: prod
+# built from BASE on a small generated data set (or SOURCE) in data/plan-diff/, the change planned
+# into pr_<branch> (or PR_ENV) next to it. The Markdown report goes to stdout and
+# data/plan-diff/report.md; exit code 1 when the change fails to build, a unit test or an audit.
+BASE ?= main
+PR_ENV ?=
+.PHONY: plan-diff
+plan-diff: setup
+	$(VENV)/bin/olist plan-diff --base $(BASE) $(if $(SOURCE),--source $(SOURCE)) $(if $(PR_ENV),--env $(PR_ENV))
