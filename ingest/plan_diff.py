@@ -48,7 +48,7 @@ from sqlmesh.core.plan import Plan
 from sqlmesh.core.snapshot import Snapshot, SnapshotChangeCategory
 from sqlmesh.core.table_diff import TableDiff
 from sqlmesh.utils.concurrency import NodeExecutionFailedError
-from sqlmesh.utils.errors import NodeAuditsErrors, SQLMeshError
+from sqlmesh.utils.errors import NoChangesPlanError, NodeAuditsErrors, SQLMeshError
 
 from ingest.config import Settings
 from ingest.errors import PipelineError
@@ -431,6 +431,8 @@ def _plan_and_apply(context: Context, result: PlanDiff, recorder: RecordingConso
     environment = result.revisions.environment
     try:
         plan = context.plan_builder(environment, skip_tests=True, skip_linter=True).build()
+    except NoChangesPlanError:
+        return  # every model is prod's: the report says there is nothing to compare
     except SQLMeshError as error:
         result.project_error = f"SQLMesh could not plan the working tree: {error}"
         return
