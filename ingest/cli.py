@@ -125,13 +125,13 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan_diff(args: argparse.Namespace) -> int:
-    from ingest.plan_diff import PlanDiffRequest, run_plan_diff
+    from ingest.plan_diff import DEFAULT_SCALE, PlanDiffRequest, run_plan_diff
     from ingest.plan_diff_report import render
 
     request = PlanDiffRequest(
         base=args.base,
         source=Path(args.source) if args.source else None,
-        scale=args.sf,
+        scale=args.sf or DEFAULT_SCALE,
         environment=args.env,
         work=Path(args.work) if args.work else None,
     )
@@ -263,7 +263,6 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--sf",
         type=_positive_scale,
-        default=0.01,
         metavar="F",
         help="scale of the generated data set (default 0.01: 994 orders)",
     )
