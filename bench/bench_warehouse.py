@@ -165,8 +165,9 @@ def orders_changed_after(lake_before: Path, lake_after: Path) -> int:
 def prepare(scale: float, work: Path) -> Setup:
     """Generate, snapshot, ingest and export a scale once; reuse it on later runs.
 
-    `lake_before/` is the export of the data as of the day before the last purchase day;
-    `lake_after/` holds it plus the export of the full data (the files a daily export adds).
+    Keeps `lake_before/`, the export of the data as of the day before the last purchase day,
+    and `lake_after/`, which holds it plus the export of the full data (the files a daily
+    export adds), with `setup.json` recording how they were made.
     """
     folder = scale_folder(work, scale)
     record = folder / "setup.json"
@@ -199,6 +200,11 @@ def prepare(scale: float, work: Path) -> Setup:
         changed_orders=orders_changed_after(folder / "lake_before", folder / "lake_after"),
         seconds=seconds,
     )
+    # Later runs need only the two lakes: drop the CSVs, the staging database and dlt's working
+    # folders (GBs at 10x).
+    for leftover in ("csv", "csv_before", "dlt", "lake_build_staging"):
+        shutil.rmtree(folder / leftover)
+    (folder / "staging.duckdb").unlink()
     record.write_text(json.dumps(asdict(setup), indent=2))
     return setup
 
