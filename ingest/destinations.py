@@ -41,8 +41,11 @@ def lake_root_and_name(settings: Settings) -> tuple[str, str]:
 
 def lake_destination(settings: Settings) -> Destination:
     bucket_url, _ = lake_root_and_name(settings)
+    # The dataset name is the lake folder's own name: dlt must not "normalize" `lake-2024` to
+    # `lake_2024`, or the export would write where neither the user nor SQLMesh looks.
+    exact_name = {"enable_dataset_name_normalization": False}
     if settings.s3 is None:
-        return dlt.destinations.filesystem(bucket_url=bucket_url)
+        return dlt.destinations.filesystem(bucket_url=bucket_url, **exact_name)
     s3 = settings.s3
     credentials = {
         "aws_access_key_id": s3.access_key_id,
@@ -51,4 +54,4 @@ def lake_destination(settings: Settings) -> Destination:
     }
     if s3.endpoint_url:
         credentials["endpoint_url"] = s3.endpoint_url
-    return dlt.destinations.filesystem(bucket_url=bucket_url, credentials=credentials)
+    return dlt.destinations.filesystem(bucket_url=bucket_url, credentials=credentials, **exact_name)

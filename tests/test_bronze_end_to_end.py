@@ -148,3 +148,16 @@ def test_recreated_empty_staging_database_is_reloaded_even_when_files_are_unchan
     assert olist("ingest", "--source", str(sample_dir), "--tables", "sellers") == 0
 
     assert staging_counts(settings, ["sellers"]) == {"sellers": SAMPLE_ROWS["sellers"]}
+
+
+def test_a_lake_folder_named_with_a_hyphen_is_written_as_named(olist_env):
+    """dlt would "normalize" the lake's folder name (lake-2024 → lake_2024) and write elsewhere."""
+    from ingest.synthetic.generate import generate
+
+    work = olist_env.workdir
+    generate(work / "source", 0.01)
+    olist_env.set(OLIST_LAKE_URL=work / "lake-2024")
+    assert olist("ingest", "--source", str(work / "source")) == 0
+    assert olist("export") == 0
+    assert list((work / "lake-2024" / "orders").glob("*.parquet"))
+    assert not (work / "lake_2024").exists()
