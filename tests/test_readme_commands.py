@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +13,12 @@ import pytest
 from bronze_helpers import SAMPLE_ROWS, current_settings, lake_counts, staging_counts
 
 from ingest.reports import EXAMPLE_QUERIES
+from ingest.synthetic.generate import generate
 
 # warehouse_helpers provides the sample lake fixture; registered for assertion rewriting first.
 pytest.register_assert_rewrite("warehouse_helpers")
 from warehouse_helpers import SampleLake  # noqa: E402
+from warehouse_scenarios import copy_project  # noqa: E402
 
 pytest_plugins = ["warehouse_helpers"]
 
@@ -82,9 +85,13 @@ def test_dlt_pipeline_cli_commands_from_the_readme_work(olist_env, sample_dir):
 
 
 def readme_commands(heading: str) -> list[str]:
-    """The command lines of the README's ```bash blocks under `heading` (up to the next `## `)."""
+    """The command lines of the README's ```bash blocks under `heading`, up to the next heading
+    of the same or a higher level (a `## ` section includes its `### ` subsections)."""
     text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    section = text.split(f"\n{heading}\n", 1)[1]
+    level = heading.split(" ", 1)[0]  # "##" or "###"
+    for marker in {"##": ("\n## ",), "###": ("\n## ", "\n### ")}[level]:
+        section = section.split(marker, 1)[0]
     blocks = section.split("```bash\n")[1:]
     lines = [line for block in blocks for line in block.split("```", 1)[0].splitlines()]
     return [line.split("  #", 1)[0].strip() for line in lines if line.strip()]
@@ -130,3 +137,73 @@ def test_warehouse_commands_from_the_readme_build_the_marts(olist_env, sample_la
         assert f'.venv/bin/sqlmesh fetchdf "{query}"' in readme
         output = _run([str(VENV_BIN / "sqlmesh"), "fetchdf", query], REPO_ROOT).stdout
         assert f"[{rows} rows x" in output  # pandas' footer of the printed frame
+
+
+def _run_block(commands: list[str], cwd: Path) -> list[str]:
+    """Run README lines as written (`.venv/bin/` → this venv) in `cwd`; their outputs."""
+    return [
+        _run(["bash", "-c", line.replace(".venv/bin/", f"{VENV_BIN}/")], cwd).stdout
+        for line in commands
+    ]
+
+
+def _project_copy(olist_env) -> Path:
+    """A copy of the SQLMesh project in this test's folder: README lines run there as written
+    (relative `data/...` paths included) without touching the repository's data/."""
+    project = copy_project(olist_env.workdir / "project")
+    (project / "data").mkdir()  # where `make run` would have put the warehouse
+    return project
+
+
+def test_querying_commands_from_the_readme_work(olist_env, sample_lake: SampleLake):
+    project = _project_copy(olist_env)
+    olist_env.set(OLIST_LAKE_URL=sample_lake.env["OLIST_LAKE_URL"])
+    _run([str(VENV_BIN / "sqlmesh"), "plan", "--auto-apply", "--skip-tests"], project)
+    commands = readme_commands("## Querying the warehouse")
+    assert [c.split()[0] for c in commands] == [
+        ".venv/bin/duckdb",
+        ".venv/bin/duckdb",
+        ".venv/bin/python",
+        ".venv/bin/sqlmesh",
+    ]
+    newest, top, statuses, fetched = _run_block(commands, project)
+    assert newest.count("2018-") >= 10 and "order_purchase_date" in newest
+    assert len(re.findall(r"│ [0-9a-f]{32} │", top)) == 20  # one customer_unique_id per row
+    assert "delivered" in statuses
+    assert "[20 rows x" in fetched
+
+
+def test_daily_run_commands_from_the_readme_replay_two_months(olist_env):
+    project = _project_copy(olist_env)
+    olist_env.set(OLIST_STAGING_URL="duckdb:///data/staging.duckdb")
+    generate(project / "data/demo", 0.02)
+    commands = readme_commands("### Daily runs: only the new days and the lookback")
+    assert any("sqlmesh run --end 2018-07-31" in c for c in commands)
+    outputs = _run_block(commands, project)
+    assert "insert 2017-11-03 - 2018-07-31" in " ".join(outputs[-1].split())
+    july_orders = sum(1 for _ in (project / "data/july/olist_orders_dataset.csv").open()) - 1
+    with duckdb.connect(str(project / "data/warehouse.duckdb"), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM marts.fct_orders").fetchone()[0] == july_orders
+
+
+def test_dev_environment_commands_from_the_readme_work(olist_env, sample_lake: SampleLake):
+    project = _project_copy(olist_env)
+    olist_env.set(OLIST_LAKE_URL=sample_lake.env["OLIST_LAKE_URL"])
+    _run([str(VENV_BIN / "sqlmesh"), "plan", "--auto-apply", "--skip-tests"], project)
+    # The change a developer would make: the mart's city in capitals, and its unit test to match.
+    mart = project / "models/marts/dim_customers.sql"
+    mart.write_text(mart.read_text().replace("customer_city::TEXT", "UPPER(customer_city)::TEXT"))
+    unit_test = project / "tests/test_dim_customers.yaml"
+    expected = unit_test.read_text().split("\n  outputs:\n")
+    assert len(expected) == 2, "the unit test's layout changed: adapt this edit"
+    for city in ("curitiba", "rio de janeiro"):
+        expected[1] = expected[1].replace(
+            f"customer_city: {city},", f"customer_city: {city.upper()},"
+        )
+    unit_test.write_text("\n  outputs:\n".join(expected))
+    commands = readme_commands("### Developing a change: dev environments")
+    plan_dev, table_diff, table_name, promote = _run_block(commands, project)
+    assert "Directly Modified" in plan_dev and "dim_customers" in plan_dev
+    assert "customer_city" in table_diff
+    assert "marts__dev" not in table_name and "dim_customers" in table_name
+    assert "No physical layer updates to perform" in " ".join(promote.split())
