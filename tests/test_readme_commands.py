@@ -207,3 +207,12 @@ def test_dev_environment_commands_from_the_readme_work(olist_env, sample_lake: S
     assert "customer_city" in table_diff
     assert "marts__dev" not in table_name and "dim_customers" in table_name
     assert "No physical layer updates to perform" in " ".join(promote.split())
+
+
+def test_plan_diff_command_from_the_readme_writes_the_report(olist_env):
+    commands = readme_commands("## Reviewing data changes: the plan diff")
+    assert commands == ["make plan-diff BASE=main"]
+    # As written, in the repository (it works in data/plan-diff/ there, never in data/ itself).
+    report = _run(["bash", "-c", commands[0]], REPO_ROOT).stdout
+    assert "<!-- olist-plan-diff -->" in report
+    assert (REPO_ROOT / "data/plan-diff/report.md").read_text(encoding="utf-8") in report
