@@ -112,16 +112,19 @@ def run_olist(env: Mapping[str, str], *args: str, cwd: Path) -> subprocess.Compl
     return result
 
 
-def run_sqlmesh(env: Mapping[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`sqlmesh -p <repo> <args>` with exactly `env`'s `OLIST_*` settings (and `TZ` if given).
+def run_sqlmesh(
+    env: Mapping[str, str], *args: str, cwd: Path, project: Path = REPO_ROOT
+) -> subprocess.CompletedProcess[str]:
+    """`sqlmesh -p <project> <args>` with exactly `env`'s `OLIST_*` settings (and `TZ` if given).
 
-    SQLMesh loads `<repo>/.env` over the environment; an empty `--dotenv` file in `cwd` keeps a
-    developer's .env out of the tests.
+    `project` is this repository unless a test works on a copy of it. SQLMesh loads
+    `<project>/.env` over the environment; an empty `--dotenv` file in `cwd` keeps a developer's
+    .env out of the tests.
     """
     no_dotenv = cwd / "empty.env"
     no_dotenv.touch()
     return subprocess.run(
-        [str(VENV_BIN / "sqlmesh"), "-p", str(REPO_ROOT), "--dotenv", str(no_dotenv), *args],
+        [str(VENV_BIN / "sqlmesh"), "-p", str(project), "--dotenv", str(no_dotenv), *args],
         cwd=cwd,
         env=clean_environment(env),
         capture_output=True,

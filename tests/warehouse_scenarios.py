@@ -22,9 +22,8 @@ from servers import PostgresRole, temporary_database
 from warehouse_helpers import (
     NON_UTC_TIME_ZONE,
     REPO_ROOT,
-    VENV_BIN,
     SampleLake,
-    clean_environment,
+    run_sqlmesh,
     state_connection_env,
 )
 
@@ -56,21 +55,8 @@ def copy_project(destination: Path) -> Path:
 def run_sqlmesh_on(
     project: Path, env: Mapping[str, str], *args: str, cwd: Path
 ) -> subprocess.CompletedProcess[str]:
-    """`sqlmesh -p <project> <args>` with exactly `env`'s `OLIST_*` settings (and `TZ` if given).
-
-    Like warehouse_helpers.run_sqlmesh, but on a copy of the project; an empty `--dotenv` file
-    in `cwd` keeps any .env out.
-    """
-    no_dotenv = cwd / "empty.env"
-    no_dotenv.touch()
-    return subprocess.run(
-        [str(VENV_BIN / "sqlmesh"), "-p", str(project), "--dotenv", str(no_dotenv), *args],
-        cwd=cwd,
-        env=clean_environment(env),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """`run_sqlmesh` on a copy of the project (see `copy_project`)."""
+    return run_sqlmesh(env, *args, cwd=cwd, project=project)
 
 
 def sample_lake_of(request: pytest.FixtureRequest, gateway: str) -> SampleLake:
