@@ -24,7 +24,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from ingest.config import ConfigError, load_settings
+from ingest.config import ConfigError, load_settings, parse_scale
 from ingest.console import errors
 from ingest.errors import PipelineError
 from ingest.progress import rows_progress
@@ -88,14 +88,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _positive_scale(value: str) -> float:
     try:
-        scale = float(value)
-    except ValueError:
-        scale = 0.0
-    if not scale > 0:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a scale factor; use a number above 0 (1 = the real data's size)"
-        )
-    return scale
+        return parse_scale(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ stack (PostgreSQL + S3) never needs a code or toml change.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,14 +153,22 @@ def load_settings(env_file: Path = Path(".env")) -> Settings:
     )
 
 
-def _validate_demo_scale(value: str) -> float:
+def parse_scale(value: str) -> float:
+    """A scale factor: a finite number above 0 (1 = the real data's size); ValueError if not."""
     try:
         scale = float(value)
     except ValueError:
         scale = 0.0
-    if not scale > 0:
-        raise ConfigError(
-            f"OLIST_DEMO_SF={value!r} is not a scale factor. Use a number above 0, e.g. 1 for "
-            "the real data's size or 0.1 for a tenth of it."
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(
+            f"{value!r} is not a scale factor; use a number above 0, e.g. 1 for the real data's "
+            "size or 0.1 for a tenth of it"
         )
     return scale
+
+
+def _validate_demo_scale(value: str) -> float:
+    try:
+        return parse_scale(value)
+    except ValueError as error:
+        raise ConfigError(f"OLIST_DEMO_SF: {error}") from None

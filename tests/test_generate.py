@@ -156,7 +156,7 @@ def test_cli_writes_the_folder_whole_and_refuses_a_folder_with_other_files(olist
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
-@pytest.mark.parametrize("scale", ["0", "-1", "many"])
+@pytest.mark.parametrize("scale", ["0", "-1", "many", "inf"])
 def test_cli_rejects_a_scale_that_is_not_a_positive_number(olist_env, tmp_path, scale, capsys):
     with pytest.raises(SystemExit) as exit_info:
         olist("generate", "--sf", scale, "--out", str(tmp_path / "x"))
