@@ -18,8 +18,6 @@ from typing import IO
 
 from ingest.tables import Kind, SourceTable
 
-_QUOTED_KINDS = (Kind.ID, Kind.ZIP, Kind.TEXT)
-
 
 def quote_text(value: str) -> str:
     # Four `in` tests beat a regex or any() here: this runs for millions of values.
@@ -35,6 +33,14 @@ def quote_ids(values: Sequence[str]) -> list[str]:
     return [f'"{v}"' if v and v[0] <= "9" else v for v in values]
 
 
+def quote_texts(values: Sequence[str]) -> list[str]:
+    return [quote_text(v) for v in values]
+
+
+# How each kind of column is quoted; numbers and timestamps (absent here) never are.
+_QUOTING = {Kind.ID: quote_ids, Kind.ZIP: quote_ids, Kind.TEXT: quote_texts}
+
+
 class OlistCsvWriter:
     """Appends rows, given as formatted columns, to one Olist file in the original style."""
 
@@ -43,22 +49,19 @@ class OlistCsvWriter:
         self._handle = handle
         self._table = table
         self._line_end = "\r\n" if plain else "\n"
-        self._quoted = tuple(not plain and c.kind in _QUOTED_KINDS for c in table.columns)
+        self._quoting = tuple(None if plain else _QUOTING.get(c.kind) for c in table.columns)
         names = table.column_names
         header = names if plain else [f'"{name}"' for name in names]
         handle.write(",".join(header) + self._line_end)
 
-    def write(self, columns: dict[str, Sequence[str]], *, trusted: Sequence[str] = ()) -> None:
-        """Write one batch. `trusted` columns are ids/zips: digit-quoting only, no escaping."""
-        ordered = []
-        for column, quoted in zip(self._table.columns, self._quoted, strict=True):
-            values = columns[column.name]
-            if not quoted:
-                ordered.append(values)
-            elif column.name in trusted:
-                ordered.append(quote_ids(values))
-            else:
-                ordered.append([quote_text(v) for v in values])
+    def write(self, columns: dict[str, Sequence[str]]) -> None:
+        """Write one batch: every column of the table, its values already formatted."""
+        ordered = [
+            values if quoting is None else quoting(values)
+            for values, quoting in zip(
+                (columns[c.name] for c in self._table.columns), self._quoting, strict=True
+            )
+        ]
         end = self._line_end
         self._handle.write("".join(",".join(row) + end for row in zip(*ordered, strict=True)))
 

@@ -32,16 +32,9 @@ from ingest.synthetic.csv_writer import OlistCsvWriter, open_output
 from ingest.synthetic.geography import STATES
 from ingest.synthetic.orders import CHUNK_ORDERS, ChunkPlan, order_chunk
 from ingest.synthetic.places import Places, build_places, geolocation_rows
-from ingest.tables import TABLES, TABLES_BY_NAME, Kind
+from ingest.tables import TABLES, TABLES_BY_NAME
 
 DEFAULT_SEED = 42
-# Columns that hold only ids or zip prefixes: quoted by their first character, never escaped.
-_ID_COLUMNS = frozenset(
-    column.name
-    for table in TABLES
-    for column in table.columns
-    if column.kind in (Kind.ID, Kind.ZIP)
-)
 Batch = dict[str, list[str]]  # column name -> formatted values
 BatchCounter = Callable[[str, Batch], None]
 _ORDER_TABLES = ("orders", "customers", "order_items", "order_payments", "order_reviews")
@@ -95,7 +88,7 @@ def _write_file(folder: Path, table: str, batches: Iterable[Batch], count: Batch
     with open_output(folder / spec.file_name, bom=plain) as handle:
         writer = OlistCsvWriter(handle, spec, plain=plain)
         for batch in batches:
-            writer.write(batch, trusted=_ID_COLUMNS)
+            writer.write(batch)
             count(table, batch)
 
 
@@ -113,7 +106,7 @@ def _write_orders(
             size = min(CHUNK_ORDERS, total - index * CHUNK_ORDERS)
             plan = ChunkPlan(index=index, count=size, chunks=chunks, total_orders=total)
             for table, batch in order_chunk(plan, catalog, places, customer_areas, seed).items():
-                writers[table].write(batch, trusted=_ID_COLUMNS)
+                writers[table].write(batch)
                 count(table, batch)
     finally:
         for handle in handles.values():
