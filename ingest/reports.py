@@ -12,7 +12,7 @@ from rich.table import Table
 from ingest.config import Settings
 from ingest.console import console
 from ingest.export_pipeline import ExportOutcome
-from ingest.ingest_pipeline import TableOutcome
+from ingest.ingest_pipeline import REJECTED_TABLE, TableOutcome
 from ingest.run import RunOutcome
 from ingest.tables import TABLES
 
@@ -111,7 +111,7 @@ def print_run_summary(outcome: RunOutcome) -> None:
             gold.add_row(name, f"{rows:,}")
     console.print(gold)
 
-    quarantined = outcome.bronze_rows.get("rejected_rows", 0)
+    quarantined = outcome.bronze_rows.get(REJECTED_TABLE, 0)
     console.print(
         f"Quarantined rows: {quarantined:,}"
         + (" (raw.rejected_rows holds each with its reason)" if quarantined else "")

@@ -17,14 +17,12 @@ from pathlib import Path
 from ingest.config import Settings
 from ingest.errors import PipelineError
 from ingest.export_pipeline import ExportOutcome, run_export
-from ingest.ingest_pipeline import TableOutcome, run_ingest
+from ingest.ingest_pipeline import REJECTED_TABLE, TableOutcome, run_ingest
 from ingest.preflight import check_warehouse
 from ingest.progress import RowsCallback
 from ingest.staging_reader import staging_reader
 from ingest.tables import TABLES
 from ingest.warehouse import WarehouseOutcome, build_warehouse
-
-REJECTED_TABLE = "rejected_rows"
 
 
 @dataclass

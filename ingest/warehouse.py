@@ -57,7 +57,8 @@ def build_warehouse() -> WarehouseOutcome:
         built = [plan.snapshots[s.snapshot_id] for s in plan.missing_intervals]
         if plan.has_changes or plan.requires_backfill:
             context.apply(plan)
-        _remember(context, lake_loads)
+        if built_from != lake_loads:
+            _remember(context, lake_loads)
         rows = _row_counts(context)
         location = _location(context)
     except (SQLMeshError, duckdb.Error) as error:
