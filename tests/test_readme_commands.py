@@ -84,6 +84,14 @@ def test_dlt_pipeline_cli_commands_from_the_readme_work(olist_env, sample_dir):
     assert "is in LOADED state" in package
 
 
+def _run_block(commands: list[str], cwd: Path) -> list[str]:
+    """Run README lines as written (`.venv/bin/` → this venv) in `cwd`; their outputs."""
+    return [
+        _run(["bash", "-c", line.replace(".venv/bin/", f"{VENV_BIN}/")], cwd).stdout
+        for line in commands
+    ]
+
+
 def readme_commands(heading: str) -> list[str]:
     """The command lines of the README's ```bash blocks under `heading`, up to the next heading
     of the same or a higher level (a `## ` section includes its `### ` subsections)."""
@@ -102,8 +110,7 @@ def test_synthetic_data_and_snapshot_commands_from_the_readme_work(olist_env):
     commands = readme_commands("## Synthetic data and snapshots")
     assert any(c.startswith(".venv/bin/olist generate") for c in commands)
     assert any(c.startswith(".venv/bin/olist snapshot") for c in commands)
-    for command in commands:
-        _run(["bash", "-c", command.replace(".venv/bin/", f"{VENV_BIN}/")], work)
+    _run_block(commands, work)
     settings = current_settings()
     # The replay loaded February, then March: staging holds March's orders, the lake both loads.
     march_orders = sum(1 for _ in (work / "data/as_of/2018-03/olist_orders_dataset.csv").open()) - 1
@@ -125,8 +132,7 @@ def test_warehouse_commands_from_the_readme_build_the_marts(olist_env, sample_la
     # The section's first block; its subsections' blocks have tests of their own.
     commands = readme_commands("## The warehouse (SQLMesh)")[:2]
     assert commands == [".venv/bin/sqlmesh plan --auto-apply", ".venv/bin/sqlmesh test"]
-    for command in commands:  # from the repository root, as the README says
-        _run(["bash", "-c", command.replace(".venv/bin/", f"{VENV_BIN}/")], REPO_ROOT)
+    _run_block(commands, REPO_ROOT)  # from the repository root, as the README says
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     queries = readme.split("```sql\n", 1)[1].split("```", 1)[0].strip().splitlines()
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -138,14 +144,6 @@ def test_warehouse_commands_from_the_readme_build_the_marts(olist_env, sample_la
         assert f'.venv/bin/sqlmesh fetchdf "{query}"' in readme
         output = _run([str(VENV_BIN / "sqlmesh"), "fetchdf", query], REPO_ROOT).stdout
         assert f"[{rows} rows x" in output  # pandas' footer of the printed frame
-
-
-def _run_block(commands: list[str], cwd: Path) -> list[str]:
-    """Run README lines as written (`.venv/bin/` → this venv) in `cwd`; their outputs."""
-    return [
-        _run(["bash", "-c", line.replace(".venv/bin/", f"{VENV_BIN}/")], cwd).stdout
-        for line in commands
-    ]
 
 
 def _project_copy(olist_env) -> Path:
