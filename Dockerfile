@@ -20,7 +20,7 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project --compile-bytecode --python python3
 COPY . .
 # The project itself, installed editable: `olist run` finds the SQLMesh project (config.yaml,
-# models/) as the parent folder of the `ingest` package, which must therefore stay in /app.
+# models/) as the parent folder of the `olist` package, which must therefore stay in /app.
 RUN uv sync --frozen --no-dev --compile-bytecode --python python3
 
 FROM ${PYTHON_IMAGE}
@@ -35,5 +35,5 @@ ENV PATH=/app/.venv/bin:$PATH \
 # By number, so a runtime that refuses root (e.g. Kubernetes' runAsNonRoot) can check it.
 USER 10001:10001
 # Into the olist user's ~/.duckdb, where DuckDB looks when the pipeline or SQLMesh loads httpfs.
-RUN python -m ingest.duckdb_extensions
+RUN python -m olist.duckdb_extensions
 CMD ["olist", "run"]

@@ -21,12 +21,15 @@ DEMO_SF ?=
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
-LINT_PATHS := $(wildcard ingest tests bench macros)
+LINT_PATHS := $(wildcard olist ingest tests bench macros)
 SQLMESH := $(VENV)/bin/sqlmesh
 
-# uv: install into the project's .venv, use the machine's Python, never download one.
+# uv: install into the project's .venv, use the machine's Python, never download one, and trust
+# the system's certificate store as pip does (uv's own bundle lacks a company proxy's CA, so
+# without this `make setup` fails behind a TLS-intercepting proxy where `pip install` works).
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
+export UV_SYSTEM_CERTS := 1
 
 .PHONY: run setup test lint format bench bench-generate
 
@@ -40,7 +43,7 @@ setup:
 	# recompiling dlt and friends (2.3 s instead of 5.5 s for a small ingest where
 	# PYTHONDONTWRITEBYTECODE is set); later syncs take a quarter of a second.
 	$(UV) sync --frozen --python $(PYTHON) --compile-bytecode
-	$(VENV)/bin/python -m ingest.duckdb_extensions
+	$(VENV)/bin/python -m olist.duckdb_extensions
 
 run: setup
 	$(if $(DEMO_SF),OLIST_DEMO_SF=$(DEMO_SF)) $(VENV)/bin/olist run $(if $(SOURCE),--source $(SOURCE))

@@ -81,9 +81,9 @@ def ingest_psycopg_copy(spec: Spec) -> int:
 
 def ingest_ours(spec: Spec) -> int:
     """Ours: the olist_ingest dlt pipeline, with dlt state in a fresh folder."""
-    from ingest.config import Settings
     from ingest.ingest_pipeline import run_ingest
     from ingest.tables import TABLES_BY_NAME
+    from olist.config import Settings
 
     run_dir = Path(spec["run_dir"])
     settings = Settings(
@@ -194,8 +194,8 @@ def export_psycopg_copy_arrow(spec: Spec) -> int:
 
 def export_ours(spec: Spec) -> int:
     """Ours: the olist_export dlt pipeline into a fresh local folder or S3 bucket."""
-    from ingest.config import S3Settings, Settings
     from ingest.export_pipeline import run_export
+    from olist.config import S3Settings, Settings
 
     s3 = spec.get("s3")
     settings = Settings(

@@ -19,7 +19,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.errors import SourceFileError
 from ingest.source_records import SourceRecord, iter_records
 from ingest.tables import (
     DUCKDB_TYPES,
@@ -30,6 +29,7 @@ from ingest.tables import (
     SourceTable,
     conform,
 )
+from olist.errors import SourceFileError
 
 UTF8_BOM = b"\xef\xbb\xbf"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.common.destination import Destination
 
-from ingest.config import Settings
+from olist.config import Settings
 
 STAGING_DATASET = "raw"  # bronze tables live in this schema of the staging database
 

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from ingest.config import Settings
-from ingest.errors import PipelineError
+from olist.config import Settings
+from olist.errors import PipelineError
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:

@@ -17,14 +17,14 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from ingest import dlt_defaults
-from ingest.config import Settings
 from ingest.destinations import lake_destination, lake_root_and_name
 from ingest.dlt_errors import unwrap_pipeline_error
 from ingest.ingest_pipeline import LINEAGE_FIELDS, REJECTED_ROWS_SCHEMA, REJECTED_TABLE
 from ingest.preflight import check_lake, check_staging
-from ingest.progress import RowsCallback, ignore_rows
 from ingest.staging_reader import StagingReader, staging_reader
 from ingest.tables import TABLES, conform
+from olist.config import Settings
+from olist.progress import RowsCallback, ignore_rows
 
 PIPELINE_NAME = "olist_export"
 REJECTED_LAKE_FOLDER = "_rejected"

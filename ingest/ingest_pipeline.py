@@ -20,15 +20,15 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from ingest import dlt_defaults
-from ingest.config import Settings
 from ingest.csv_scan import CsvScan, Rejection, ScanResult, check_file
 from ingest.destinations import STAGING_DATASET, staging_destination
 from ingest.dlt_errors import unwrap_pipeline_error
-from ingest.errors import SourceFileError
 from ingest.preflight import check_staging
-from ingest.progress import RowsCallback, ignore_rows
 from ingest.staging_reader import StagingReader, staging_reader
 from ingest.tables import ROW_HASH, TABLES, Kind, SourceTable, conform
+from olist.config import Settings
+from olist.errors import SourceFileError
+from olist.progress import RowsCallback, ignore_rows
 
 PIPELINE_NAME = "olist_ingest"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ingest.config import Settings
-from ingest.errors import LakeError, PipelineError, StagingDatabaseError, WarehouseError
+from olist.config import Settings
+from olist.errors import LakeError, PipelineError, StagingDatabaseError, WarehouseError
 
 CONNECT_TIMEOUT_SECONDS = 5
 

@@ -13,8 +13,8 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from ingest.config import Settings
 from ingest.destinations import STAGING_DATASET
+from olist.config import Settings
 
 BATCH_ROWS = 256 * 1024
 

@@ -16,9 +16,12 @@ from typing import NoReturn
 
 import pytest
 
-# conftest.py and servers.py sit in tests/, which has no __init__.py, so pytest puts tests/ itself
-# on sys.path and the helpers import as a top-level module.
-from servers import (
+# tests/ is on sys.path (pyproject.toml: pythonpath), so the shared helpers import as the package
+# `helpers`. Registered for assertion rewriting before anything imports them, so a failed
+# `assert` inside a helper shows its values too.
+pytest.register_assert_rewrite("helpers")
+
+from helpers.servers import (  # noqa: E402
     POSTGRES_ADMIN_URL,
     TEST_BUCKET_PREFIX,
     TEST_ROLE_NAME,
@@ -124,7 +127,10 @@ def olist_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> OlistEnv:
     return OlistEnv(monkeypatch=monkeypatch, workdir=tmp_path)
 
 
-from servers import PasswordPostgres, serve_password_postgres  # noqa: E402 (appended)
+from helpers.servers import PasswordPostgres, serve_password_postgres  # noqa: E402 (appended)
+
+# The sample lakes and session warehouses (helpers/warehouse.py), for every test directory.
+pytest_plugins = ["helpers.warehouse"]
 
 
 @pytest.fixture(scope="session")

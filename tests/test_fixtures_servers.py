@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 import s3fs
+from helpers.servers import PostgresRole, S3Server, temporary_database
 from psycopg.conninfo import conninfo_to_dict
-from servers import PostgresRole, S3Server, temporary_database
 
 if TYPE_CHECKING:  # for annotations only: pytest advises against importing conftest at run time
     from conftest import OlistEnv

@@ -1,0 +1,38 @@
+"""Progress of long steps, shown live on a terminal and silent in logs and pipes.
+
+The pipelines report rows read per table through a plain callback, so they know nothing of how
+(or whether) progress is displayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from olist.console import errors
+
+RowsCallback = Callable[[str, int], None]
+
+
+def ignore_rows(table: str, rows: int) -> None:
+    """The default callback: no progress display."""
+
+
+@contextmanager
+def rows_progress(verb: str) -> Iterator[RowsCallback]:
+    """A callback that shows `<verb> <table>: N rows` live; rich hides it on non-terminals.
+
+    It is drawn on stderr so stdout keeps only the summaries.
+    """
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True) as progress:
+        tasks: dict[str, int] = {}
+
+        def on_rows(table: str, rows: int) -> None:
+            if table not in tasks:
+                tasks[table] = progress.add_task("")
+            progress.update(tasks[table], description=f"{verb} {table}: {rows:,} rows")
+
+        yield on_rows

@@ -1,0 +1,110 @@
+"""`olist run`: the warehouse follows the lake, a rerun computes nothing, a locked warehouse is
+refused before any loading.
+
+Runs in-process on the embedded default (DuckDB staging, local lake, local gateway) with every
+path in the test's own folder; the full stack runs the same code (see test_compose.py).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import pytest
+from helpers.bronze import current_settings, olist, staging_counts
+
+from olist.synthetic.generate import generate
+
+HOLD_LOCK = (
+    "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+    "print('locked', flush=True); time.sleep(600)"
+)
+
+
+@pytest.fixture
+def run_env(olist_env):
+    work = olist_env.workdir
+    olist_env.set(
+        OLIST_STAGING_URL=f"duckdb:///{work}/staging.duckdb",
+        OLIST_LAKE_URL="lake",  # relative: olist and SQLMesh must agree on where it is
+        OLIST_DATA_DIR=work / "data",
+        OLIST_WAREHOUSE_PATH=work / "warehouse.duckdb",
+    )
+    return olist_env
+
+
+def _fct_orders(run_env) -> dict[str, str]:
+    warehouse = run_env.workdir / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.sql("SELECT order_id, order_status FROM marts.fct_orders").fetchall())
+
+
+def test_warehouse_follows_new_lake_loads_and_a_rerun_computes_nothing(run_env, capsys):
+    source = run_env.workdir / "source"
+    generate(source, 0.01)
+    february, march = run_env.workdir / "feb", run_env.workdir / "mar"
+    assert (
+        olist("snapshot", "--source", str(source), "--as-of", "2018-02-28", "--out", str(february))
+        == 0
+    )
+    assert (
+        olist("snapshot", "--source", str(source), "--as-of", "2018-03-31", "--out", str(march))
+        == 0
+    )
+
+    assert olist("run", "--source", str(february)) == 0
+    assert "Warehouse built" in capsys.readouterr().out
+    as_of_february = _fct_orders(run_env)
+
+    assert olist("run", "--source", str(march)) == 0
+    assert "Warehouse rebuilt from the lake's new loads" in capsys.readouterr().out
+    as_of_march = _fct_orders(run_env)
+    assert len(as_of_march) == staging_counts(current_settings(), ("orders",))["orders"]
+    assert len(as_of_march) > len(as_of_february)
+    moved_on = [o for o, status in as_of_february.items() if as_of_march[o] != status]
+    assert moved_on, "no order changed status between the snapshots: the test proves nothing"
+
+    assert olist("-v", "run", "--source", str(march)) == 0  # -v: dlt's own logs as well
+    rerun = capsys.readouterr().out
+    assert "Warehouse up to date" in rerun and "nothing to compute" in rerun
+    assert _fct_orders(run_env) == as_of_march
+
+
+def test_an_export_made_outside_olist_run_still_reaches_the_warehouse(run_env, capsys):
+    source = run_env.workdir / "source"
+    generate(source, 0.01)
+    early = run_env.workdir / "early"
+    assert (
+        olist("snapshot", "--source", str(source), "--as-of", "2017-12-31", "--out", str(early))
+        == 0
+    )
+    assert olist("run", "--source", str(early)) == 0
+    assert olist("ingest", "--source", str(source)) == 0
+    assert olist("export") == 0
+    capsys.readouterr()
+
+    assert olist("run", "--source", str(source)) == 0  # its own export finds nothing new
+    output = capsys.readouterr().out
+    assert "Nothing new since the last export" in output
+    assert "Warehouse rebuilt from the lake's new loads" in output
+    assert len(_fct_orders(run_env)) == 994
+
+
+def test_a_locked_warehouse_is_refused_before_anything_is_loaded(run_env, capsys):
+    source = run_env.workdir / "source"
+    generate(source, 0.01)
+    warehouse = run_env.workdir / "warehouse.duckdb"
+    # Another process holds the file, as `sqlmesh ui` does (within one process DuckDB shares it).
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(warehouse)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert olist("run", "--source", str(source)) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    error = capsys.readouterr().err
+    assert "Cannot open the warehouse" in error and "close the program holding it" in error
+    assert not (run_env.workdir / "staging.duckdb").exists()
