@@ -3,7 +3,9 @@
 #   make run     setup, then `olist run`: ingest, export, build the warehouse, print a summary
 #                (SOURCE=dir, else data/seeds/ if it has CSVs, else a demo set in data/demo/)
 #   make setup   .tools/ (pinned uv), .venv/ from uv.lock, DuckDB httpfs installed offline
-#   make test    setup, then pytest (fails if no tests ran)
+#   make test    setup, then every pytest suite, a worker per core (fails if no tests ran)
+#   make test-quick
+#                lint, the SQLMesh unit tests and the pytest tests not marked slow
 #   make lint    ruff check + ruff format --check; sqlmesh format --check + the SQLMesh linter;
 #                actionlint on .github/workflows
 #   make format  ruff format + ruff check --fix; sqlmesh format
@@ -31,7 +33,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: run setup test lint format bench bench-generate
+.PHONY: run setup test test-quick lint format bench bench-generate
 
 setup:
 	@if [ "$$($(UV) --version 2>/dev/null | cut -d' ' -f2)" != "$(UV_VERSION)" ]; then \
@@ -48,11 +50,25 @@ setup:
 run: setup
 	$(if $(DEMO_SF),OLIST_DEMO_SF=$(DEMO_SF)) $(VENV)/bin/olist run $(if $(SOURCE),--source $(SOURCE))
 
+# A pytest worker per core (pytest-xdist), each test file on one worker so that its module
+# fixtures are built once; the session's sample lake and warehouse are built once between them.
+PYTEST_WORKERS := -n auto --dist loadfile
+
 # pytest exits 5 when it collected no tests; treat that as a failure, not a pass.
-test: setup
-	@rc=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "make test: no tests ran (pytest exit code 5)" >&2; exit 1; fi; \
+define run_pytest
+	@rc=0; $(VENV)/bin/pytest $(PYTEST_WORKERS) $(1) $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: no tests ran (pytest exit code 5)" >&2; exit 1; fi; \
 	exit $$rc
+endef
+
+test: setup
+	$(call run_pytest)
+
+# The edit loop's answer in about a minute: lint (which runs the SQLMesh linter), the SQLMesh
+# unit tests, and the pytest tests not marked `slow` (none of them builds a whole warehouse).
+test-quick: setup lint
+	$(SQLMESH) test
+	$(call run_pytest,-m "not slow")
 
 # The SQLMesh checks cover every model and audit: formatting as `sqlmesh format` writes it, and
 # the linter rules in config.yaml (neither opens the warehouse).

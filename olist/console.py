@@ -11,6 +11,8 @@ import os
 import sys
 
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 PIPED_WIDTH = 160
 
@@ -22,3 +24,14 @@ def _width(stream: object) -> int | None:
 
 console = Console(width=_width(sys.stdout))
 errors = Console(stderr=True, width=_width(sys.stderr), soft_wrap=True)
+
+
+def print_table(table: Table, title: str) -> None:
+    """`table` under `title`, printed on a line of its own that never wraps.
+
+    A table's own title wraps at the table's width, which splits a long path (the lake, the
+    staging URL, an output folder) across lines where nobody can copy it. Plain text, so a
+    `[...]` or `:x:` in a path is printed as it is, not read as markup or an emoji.
+    """
+    console.print(Text(title, style="table.title"), soft_wrap=True)
+    console.print(table)

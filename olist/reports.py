@@ -13,7 +13,7 @@ from ingest.export_pipeline import ExportOutcome
 from ingest.ingest_pipeline import REJECTED_TABLE, TableOutcome
 from ingest.tables import TABLES
 from olist.config import Settings
-from olist.console import console
+from olist.console import console, print_table
 from olist.run import RunOutcome
 
 # Reasons vary in their values ("got -5.00"); group quarantined rows by the part before that.
@@ -28,7 +28,7 @@ def reason_group(reason: str) -> str:
 
 
 def print_ingest_report(outcomes: list[TableOutcome], settings: Settings) -> None:
-    table = Table(title=f"olist ingest → {settings.staging_display}")
+    table = Table()
     for column in ("table", "source rows", "new or changed", "unchanged", "quarantined", "note"):
         table.add_column(column, justify="left" if column in ("table", "note") else "right")
     for o in outcomes:
@@ -38,7 +38,7 @@ def print_ingest_report(outcomes: list[TableOutcome], settings: Settings) -> Non
         c = o.counts
         counts = (c.source_rows, c.loaded_rows, c.unchanged_rows, len(c.rejections))
         table.add_row(o.table, *(f"{n:,}" for n in counts), "")
-    console.print(table)
+    print_table(table, f"olist ingest → {settings.staging_display}")
     quarantined = [(o.table, r) for o in outcomes for r in o.counts.rejections]
     if not quarantined:
         return
@@ -53,13 +53,13 @@ def print_ingest_report(outcomes: list[TableOutcome], settings: Settings) -> Non
 
 
 def print_export_report(outcomes: list[ExportOutcome], settings: Settings) -> None:
-    table = Table(title=f"olist export → {settings.lake_url}")
+    table = Table()
     table.add_column("bronze table")
     table.add_column("lake folder")
     table.add_column("rows written", justify="right")
     for o in outcomes:
         table.add_row(o.table, f"{o.lake_folder}/", f"{o.rows_written:,}")
-    console.print(table)
+    print_table(table, f"olist export → {settings.lake_url}")
     if not any(o.rows_written for o in outcomes):
         console.print("Nothing new since the last export: no files written.")
 
@@ -87,7 +87,7 @@ EXAMPLE_QUERIES = (
 def print_run_summary(outcome: RunOutcome) -> None:
     """Rows per layer, quarantine, audits, time per stage, where the warehouse is, what to try."""
     warehouse = outcome.warehouse
-    layers = Table(title="olist run: rows per layer")
+    layers = Table()
     layers.add_column("bronze table (raw.*)")
     layers.add_column("rows", justify="right")
     layers.add_column("silver (staging.*)")
@@ -101,15 +101,15 @@ def print_run_summary(outcome: RunOutcome) -> None:
             model,
             f"{silver.get(f'staging.{model}', 0):,}",
         )
-    console.print(layers)
+    print_table(layers, "olist run: rows per layer")
 
-    gold = Table(title="gold (marts.*)")
+    gold = Table()
     gold.add_column("mart")
     gold.add_column("rows", justify="right")
     for name, rows in warehouse.rows.items():
         if name.startswith("marts."):
             gold.add_row(name, f"{rows:,}")
-    console.print(gold)
+    print_table(gold, "gold (marts.*)")
 
     quarantined = outcome.bronze_rows.get(REJECTED_TABLE, 0)
     console.print(

@@ -16,6 +16,13 @@ from typing import NoReturn
 
 import pytest
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 (its controller's terminal). The CLI's
+# console and SQLMesh's read COLUMNS, so a test would see 80-column output only under xdist;
+# drop them so a worker runs as a plain `pytest` does.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
 # tests/ is on sys.path (pyproject.toml: pythonpath), so the shared helpers import as the package
 # `helpers`. Registered for assertion rewriting before anything imports them, so a failed
 # `assert` inside a helper shows its values too.

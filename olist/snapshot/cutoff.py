@@ -43,7 +43,7 @@ from pathlib import Path
 from rich.table import Table
 
 from ingest.tables import TABLES
-from olist.console import console
+from olist.console import console, print_table
 from olist.errors import PipelineError
 from olist.output_folder import check_replaceable, replaced_whole
 from olist.snapshot.olist_csv import CsvRow, OlistCsv, format_record
@@ -272,13 +272,13 @@ def take_snapshot(source_dir: Path, out: Path, cutoff: str) -> SnapshotResult:
 
 
 def print_snapshot_report(result: SnapshotResult) -> None:
-    table = Table(title=f"olist snapshot as of {result.cutoff} → {result.out}")
+    table = Table()
     table.add_column("file")
     table.add_column("source rows", justify="right")
     table.add_column("snapshot rows", justify="right")
     for counts in result.files:
         table.add_row(counts.file_name, f"{counts.source_rows:,}", f"{counts.snapshot_rows:,}")
-    console.print(table)
+    print_table(table, f"olist snapshot as of {result.cutoff} → {result.out}")
     rolled_back = sum(counts.changed_rows for counts in result.files)
     console.print(
         f"Cutoff {result.cutoff} (inclusive): {rolled_back:,} orders rolled back to their status "

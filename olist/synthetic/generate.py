@@ -18,7 +18,7 @@ import numpy as np
 from rich.table import Table
 
 from ingest.tables import TABLES, TABLES_BY_NAME
-from olist.console import console
+from olist.console import console, print_table
 from olist.output_folder import check_replaceable, replaced_whole
 from olist.progress import RowsCallback, ignore_rows
 from olist.synthetic import profile
@@ -114,12 +114,12 @@ def _write_orders(
 
 
 def print_generate_report(result: GenerateResult) -> None:
-    table = Table(
-        title=f"olist generate → {result.out} (scale {result.scale:g}, seed {result.seed})"
-    )
+    table = Table()
     table.add_column("file")
     table.add_column("rows", justify="right")
     for spec in TABLES:
         table.add_row(spec.file_name, f"{result.rows[spec.name]:,}")
-    console.print(table)
+    print_table(
+        table, f"olist generate → {result.out} (scale {result.scale:g}, seed {result.seed})"
+    )
     console.print(f"Generated in {result.seconds:.1f} s.")

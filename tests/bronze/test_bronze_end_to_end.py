@@ -23,6 +23,9 @@ from helpers.bronze import (
 
 from ingest.tables import TABLES
 
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(params=["embedded", "full_stack"])
 def configured(request: pytest.FixtureRequest, olist_env):

@@ -19,6 +19,9 @@ import psycopg
 import pytest
 from helpers.bronze import SAMPLE_ROWS, current_settings, lake_counts, staging_counts
 
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
+
 KILL_TIMEOUT_SECONDS = 120
 
 

@@ -16,6 +16,9 @@ from helpers.bronze import current_settings, olist, staging_counts
 
 from olist.synthetic.generate import generate
 
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
+
 HOLD_LOCK = (
     "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
     "print('locked', flush=True); time.sleep(600)"

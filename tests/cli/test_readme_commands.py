@@ -9,12 +9,16 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from helpers.bronze import SAMPLE_ROWS, current_settings, lake_counts, staging_counts
-from helpers.scenarios import copy_project, unit_test_file
+from helpers.scenarios import copy_project, prod_copy_env, unit_test_file
 from helpers.warehouse import SampleLake
 
 from olist.reports import EXAMPLE_QUERIES
 from olist.synthetic.generate import generate
+
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -148,10 +152,17 @@ def _project_copy(olist_env) -> Path:
     return project
 
 
-def test_querying_commands_from_the_readme_work(olist_env, sample_lake: SampleLake):
+def _with_prod_on_the_sample(olist_env, request: pytest.FixtureRequest) -> Path:
+    """A project copy whose default warehouse (data/warehouse.duckdb) is a copy of the session's
+    prod on the sample lake, as `make run` on the sample would have left it."""
     project = _project_copy(olist_env)
-    olist_env.set(OLIST_LAKE_URL=sample_lake.env["OLIST_LAKE_URL"])
-    _run([str(VENV_BIN / "sqlmesh"), "plan", "--auto-apply", "--skip-tests"], project)
+    with prod_copy_env(request, "local", project / "data/warehouse.duckdb") as env:
+        olist_env.set(OLIST_LAKE_URL=env["OLIST_LAKE_URL"])
+    return project
+
+
+def test_querying_commands_from_the_readme_work(olist_env, request: pytest.FixtureRequest):
+    project = _with_prod_on_the_sample(olist_env, request)
     commands = readme_commands("## Querying the warehouse")
     assert [c.split()[0] for c in commands] == [
         ".venv/bin/duckdb",
@@ -179,10 +190,8 @@ def test_daily_run_commands_from_the_readme_replay_two_months(olist_env):
         assert con.sql("SELECT count(*) FROM marts.fct_orders").fetchone()[0] == july_orders
 
 
-def test_dev_environment_commands_from_the_readme_work(olist_env, sample_lake: SampleLake):
-    project = _project_copy(olist_env)
-    olist_env.set(OLIST_LAKE_URL=sample_lake.env["OLIST_LAKE_URL"])
-    _run([str(VENV_BIN / "sqlmesh"), "plan", "--auto-apply", "--skip-tests"], project)
+def test_dev_environment_commands_from_the_readme_work(olist_env, request: pytest.FixtureRequest):
+    project = _with_prod_on_the_sample(olist_env, request)
     # The change a developer would make: the mart's city in capitals, and its unit test to match.
     mart = project / "models/marts/dim_customers.sql"
     mart.write_text(mart.read_text().replace("customer_city::TEXT", "UPPER(customer_city)::TEXT"))

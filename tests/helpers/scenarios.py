@@ -110,6 +110,36 @@ def gateway_env(
         }
 
 
+@contextmanager
+def prod_copy_env(
+    request: pytest.FixtureRequest, gateway: str, warehouse: Path
+) -> Iterator[dict[str, str]]:
+    """The `OLIST_*` settings of a copy, at `warehouse`, of the session's prod on `gateway`.
+
+    Planning the sample into prod takes a SQLMesh process 10 to 15 s; a copy takes a fraction
+    of a second, and a test may change it freely. `local`: the session's warehouse file
+    (`local_warehouse`), state included, copied to `warehouse`. `full`: its warehouse file, and
+    its PostgreSQL state database copied into a new one (`CREATE DATABASE ... TEMPLATE`), dropped
+    on exit. The project's models are fingerprinted without their folder, so a copy of the
+    project (`copy_project`) planned on it finds prod up to date.
+    """
+    session = request.getfixturevalue(f"{gateway}_warehouse")
+    if warehouse.name != session.path.name:
+        # SQLMesh's views name their physical tables by the file's stem (the catalog).
+        raise ValueError(f"{warehouse} must be named {session.path.name}, as its original is")
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(session.path, warehouse)
+    env = {**session.env, "OLIST_WAREHOUSE_PATH": str(warehouse)}
+    if gateway == "local":
+        yield env
+        return
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    role: PostgresRole = request.getfixturevalue("postgres_role")
+    template = session.env["OLIST_STATE_DATABASE"]
+    with temporary_database(admin_url, owner=role.user, template=template) as database:
+        yield {**env, **state_connection_env(role.url(database))}
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading what SQLMesh did
 # ---------------------------------------------------------------------------------------------

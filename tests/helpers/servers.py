@@ -115,15 +115,19 @@ def _host_and_port(url: str) -> tuple[str, int]:
 
 
 @contextmanager
-def temporary_database(admin_url: str, owner: str) -> Iterator[str]:
-    """Create a uniquely named database owned by `owner`; drop it, connections and all, on exit."""
+def temporary_database(admin_url: str, owner: str, template: str | None = None) -> Iterator[str]:
+    """Create a uniquely named database owned by `owner`; drop it, connections and all, on exit.
+
+    With `template`, the new database is a copy of that one (which nobody may be connected to).
+    """
     name = f"{TEST_DATABASE_PREFIX}{secrets.token_hex(6)}"
+    create = sql.SQL("CREATE DATABASE {} OWNER {}").format(
+        sql.Identifier(name), sql.Identifier(owner)
+    )
+    if template is not None:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(name), sql.Identifier(owner)
-            )
-        )
+        connection.execute(create)
     try:
         yield name
     finally:

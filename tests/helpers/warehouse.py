@@ -17,17 +17,20 @@ a separate process gets exactly the settings a test gives it and nothing from th
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 from psycopg.conninfo import conninfo_to_dict
 
 from helpers.bronze import lake_connection, lake_glob
@@ -36,6 +39,11 @@ from olist.config import S3Settings, Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+
+# What `built_once` leaves in a folder it finished building, and where the session's prod plan
+# keeps its output (the tests assert on it; other workers read it from there).
+BUILT_MARK = ".built"
+PLAN_RECORD = "plan.json"
 
 # A session time zone other than UTC (a laptop in Brazil): staging must not depend on it.
 NON_UTC_TIME_ZONE = "America/Sao_Paulo"
@@ -162,31 +170,70 @@ def state_connection_env(postgres_url: str) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """The folder `name`, filled by `build(folder)` once per test run and then only read.
+
+    Under pytest-xdist every worker has a temporary folder of its own, below one base folder of
+    the run; the folder goes there, and the first worker to get here builds it while holding a
+    file lock, so the others wait and then reuse it instead of building it again. A build that
+    fails leaves no `.built` mark: the next worker tries again (and fails the same way).
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / name
+    with FileLock(root / f"{name}.lock"):
+        if not (folder / BUILT_MARK).exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            (folder / BUILT_MARK).touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def sample_staging(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> dict[str, str]:
-    """The sample ingested into a DuckDB staging file; the settings that reach it."""
-    work = tmp_path_factory.mktemp("warehouse-staging")
-    env = {"OLIST_STAGING_URL": f"duckdb:///{work}/staging.duckdb"}
-    run_olist(env, "ingest", "--source", str(sample_dir), cwd=work)
-    return env
+    """The sample ingested into a DuckDB staging file (once per run); the settings that reach it.
+
+    Read-only for everyone after it is built: the exports below open it read-only.
+    """
+
+    def ingest(work: Path) -> None:
+        run_olist(_staging_env(work), "ingest", "--source", str(sample_dir), cwd=work)
+
+    return _staging_env(built_once(tmp_path_factory, "sample-staging", ingest))
+
+
+def _staging_env(work: Path) -> dict[str, str]:
+    return {"OLIST_STAGING_URL": f"duckdb:///{work}/staging.duckdb"}
 
 
 @pytest.fixture(scope="session")
 def sample_lake(
     tmp_path_factory: pytest.TempPathFactory, sample_staging: dict[str, str]
 ) -> SampleLake:
-    """The sample exported to a local lake folder."""
-    work = tmp_path_factory.mktemp("warehouse-lake")
-    lake_url = str(work / "lake")
-    env = {**sample_staging, "OLIST_LAKE_URL": lake_url, "OLIST_DATA_DIR": str(work / "data")}
-    run_olist(env, "export", cwd=work)
+    """The sample exported to a local lake folder (once per run; tests only read it)."""
+
+    def env_of(work: Path) -> dict[str, str]:
+        return {
+            **sample_staging,
+            "OLIST_LAKE_URL": str(work / "lake"),
+            "OLIST_DATA_DIR": str(work / "data"),
+        }
+
+    def export(work: Path) -> None:
+        run_olist(env_of(work), "export", cwd=work)
+
+    work = built_once(tmp_path_factory, "sample-lake", export)
     settings = Settings(
         staging_url=sample_staging["OLIST_STAGING_URL"],
-        lake_url=lake_url,
+        lake_url=str(work / "lake"),
         data_dir=work / "data",
         s3=None,
     )
-    return SampleLake(settings=settings, env=env)
+    return SampleLake(settings=settings, env=env_of(work))
 
 
 @pytest.fixture(scope="session")
@@ -224,15 +271,41 @@ def s3_sample_lake(
 
 @pytest.fixture(scope="session")
 def local_warehouse(tmp_path_factory: pytest.TempPathFactory, sample_lake: SampleLake) -> Warehouse:
-    """Every model planned into prod by the default `local` gateway, in a non-UTC session."""
-    work = tmp_path_factory.mktemp("warehouse-local")
-    path = work / "warehouse.duckdb"
-    env = {
-        "OLIST_LAKE_URL": sample_lake.env["OLIST_LAKE_URL"],
-        "OLIST_WAREHOUSE_PATH": str(path),
-        "TZ": NON_UTC_TIME_ZONE,
-    }
-    return Warehouse(path=path, lake=sample_lake, env=env, plan=plan_prod(env, cwd=work))
+    """Every model planned into prod by the default `local` gateway, in a non-UTC session.
+
+    Built once per run and only read: a test that changes a warehouse works on a copy
+    (helpers.scenarios.prod_copy_env).
+    """
+
+    def env_of(work: Path) -> dict[str, str]:
+        return {
+            "OLIST_LAKE_URL": sample_lake.env["OLIST_LAKE_URL"],
+            "OLIST_WAREHOUSE_PATH": str(work / "warehouse.duckdb"),
+            "TZ": NON_UTC_TIME_ZONE,
+        }
+
+    def plan(work: Path) -> None:
+        result = plan_prod(env_of(work), cwd=work)
+        (work / PLAN_RECORD).write_text(
+            json.dumps(
+                {
+                    "args": result.args,
+                    "returncode": result.returncode,
+                    "stdout": result.stdout,
+                    "stderr": result.stderr,
+                }
+            ),
+            encoding="utf-8",
+        )
+
+    work = built_once(tmp_path_factory, "local-warehouse", plan)
+    recorded = json.loads((work / PLAN_RECORD).read_text(encoding="utf-8"))
+    return Warehouse(
+        path=work / "warehouse.duckdb",
+        lake=sample_lake,
+        env=env_of(work),
+        plan=subprocess.CompletedProcess(**recorded),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,9 @@ from helpers.warehouse import VENV_BIN, clean_environment
 
 from olist.plan_diff.report import MARKER
 
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
+
 # git in the temporary repository: a fixed identity, and nothing from the developer's git config.
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Plan Diff Test",

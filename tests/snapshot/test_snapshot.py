@@ -298,6 +298,7 @@ def test_orders_keep_known_values_and_move_only_forward(con, earlier, later):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # the pipeline end to end on the real sample
 def test_replaying_month_after_month_loads_without_quarantine_and_updates_orders(
     olist_env, sample_dir
 ):

@@ -52,6 +52,9 @@ from ruamel.yaml import YAML
 
 from ingest.tables import TABLES_BY_NAME
 
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"

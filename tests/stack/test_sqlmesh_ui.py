@@ -36,6 +36,9 @@ from helpers.warehouse import (
     run_sqlmesh,
 )
 
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
+
 HOST = "127.0.0.1"
 # The first request loads the project (a few seconds); a busy 2-core CI machine needs margin.
 STARTUP_TIMEOUT_SECONDS = 90

@@ -88,6 +88,7 @@ def test_every_product_and_seller_is_sold_at_least_once(scale_one):
         assert unsold == 0, table
 
 
+@pytest.mark.slow  # ingests the whole scale-1 data set
 def test_generated_data_ingests_with_nothing_quarantined(scale_one, olist_env):
     assert olist("ingest", "--source", str(scale_one)) == 0
     settings = current_settings()

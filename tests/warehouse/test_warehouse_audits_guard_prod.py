@@ -1,11 +1,11 @@
 """A failing audit keeps a broken change out of prod; a broken unit-test expectation fails.
 
-For each gateway, a copy of the project in tmp is planned into prod once (module scope). Each
-test then breaks the copy on purpose the way a real change could, plans prod again with
-`--auto-apply`, and asserts that the plan fails naming the audit and the model, while prod is
-left exactly as it was: the model's prod physical table (`sqlmesh table_name --prod`), every view
-of the virtual layer and every row it serves. The broken version was built and audited (its
-physical table exists), just never promoted. The copy is restored after each test.
+For each gateway, a copy of the project in tmp gets a copy of the session's prod (module scope).
+Each test then breaks the copy on purpose the way a real change could, plans prod again with
+`--auto-apply`, and asserts that the plan fails naming the audit and the model, while prod is left
+exactly as it was: the model's prod physical table (`sqlmesh table_name --prod`), every view of the
+virtual layer and every row it serves. The broken version was built and audited (its physical table
+exists), just never promoted. The copy is restored after each test.
 
 The plans skip the unit tests (`--skip-tests`): a bug that gets past them must still be stopped
 by the audits on the real data, and that is what these tests prove. The last test proves the
@@ -25,7 +25,7 @@ from helpers.scenarios import (
     PROJECT_MODELS,
     WIDE_CONSOLE,
     copy_project,
-    gateway_env,
+    prod_copy_env,
     run_sqlmesh_on,
     sample_lake_of,
     succeeded,
@@ -33,6 +33,9 @@ from helpers.scenarios import (
 )
 from helpers.warehouse import Warehouse, output_of
 from ruamel.yaml import YAML
+
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
 
 PROD_SCHEMAS = ("staging", "intermediate", "marts")
 
@@ -90,15 +93,17 @@ class ProdCopy:
 def prod_copy(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ProdCopy]:
-    """The project copied to tmp and planned into prod on each gateway, with every audit passing."""
+    """The project copied to tmp with a copy of the session's prod on each gateway (every audit
+    passed when it was planned), which a plan of the unchanged copy finds up to date."""
     work = tmp_path_factory.mktemp(f"guard-prod-{request.param}")
     project = copy_project(work / "project")
     lake = sample_lake_of(request, request.param)
     path = work / "warehouse.duckdb"
-    with gateway_env(request, request.param, lake, path) as env:
+    with prod_copy_env(request, request.param, path) as env:
         plan = succeeded(
             run_sqlmesh_on(project, env, "plan", "--auto-apply", "--no-prompts", cwd=work)
         )
+        assert "No changes to plan" in output_of(plan), output_of(plan)
         yield ProdCopy(project, Warehouse(path=path, lake=lake, env=env, plan=plan), work)
 
 

@@ -1,8 +1,8 @@
 """Dev environments on the real sample: a changed mart is built alone, then promoted for free.
 
-On each gateway, a copy of the project (warehouse_scenarios.copy_project) is planned into prod
-on the session's sample lake. Then one mart changes in the copy, `dim_customers` writing its
-city in upper case, and:
+On each gateway, a copy of the project (helpers.scenarios.copy_project) gets a copy of the session's
+prod on the sample lake (helpers.scenarios.prod_copy_env). Then one mart changes in the copy,
+`dim_customers` writing its city in upper case, and:
 
 - `sqlmesh plan dev --include-unmodified` builds only `dim_customers` and its one downstream
   model, `top_customers`; every other model in dev is a view on prod's physical table
@@ -32,12 +32,14 @@ from helpers.scenarios import (
     WIDE_CONSOLE,
     copy_project,
     evaluated_batches,
-    gateway_env,
+    prod_copy_env,
     run_sqlmesh_on,
-    sample_lake_of,
     succeeded,
 )
 from helpers.warehouse import output_of
+
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
 
 CHANGED_MART = "marts.dim_customers"
 CHANGED_FILE = Path("models/marts/dim_customers.sql")
@@ -155,13 +157,12 @@ def develop_a_change(
 ) -> Iterator[DevScenario]:
     project = copy_project(work / "project")
     warehouse = work / "warehouse.duckdb"
-    with gateway_env(request, gateway, sample_lake_of(request, gateway), warehouse) as env:
+    with prod_copy_env(request, gateway, warehouse) as env:
         env |= WIDE_CONSOLE
 
         def sqlmesh(*args: str) -> subprocess.CompletedProcess[str]:
             return succeeded(run_sqlmesh_on(project, env, *args, cwd=work))
 
-        sqlmesh(*PLAN)
         prod = read_stage(warehouse)
         changed_mart_rows = count_rows(warehouse, CHANGED_MART)
 

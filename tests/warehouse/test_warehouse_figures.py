@@ -25,6 +25,9 @@ import pytest
 from helpers.scenarios import GATEWAYS
 from helpers.warehouse import Warehouse, output_of
 
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
+
 CENT = Decimal("0.01")
 RATE_STEP = Decimal("0.0001")
 

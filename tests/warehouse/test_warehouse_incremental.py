@@ -49,6 +49,9 @@ from helpers.warehouse import (
 
 from olist.config import S3Settings, Settings
 
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
+
 MONTH_M_LAST_DAY = date(2018, 6, 30)
 NEXT_MONTH_LAST_DAY = date(2018, 7, 31)
 NEXT_MONTH_FIRST_DAY = MONTH_M_LAST_DAY + timedelta(days=1)

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import psycopg
+import pytest
 from helpers.scenarios import unit_test_files
 from helpers.warehouse import (
     STAGING_GRAIN_IN_LAKE,
@@ -22,6 +23,9 @@ from helpers.warehouse import (
     run_sqlmesh,
 )
 from ruamel.yaml import YAML
+
+# Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
+pytestmark = pytest.mark.slow
 
 STAGING_MODELS = sorted(STAGING_GRAIN_IN_LAKE)
 
