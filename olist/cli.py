@@ -120,8 +120,8 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan_diff(args: argparse.Namespace) -> int:
-    from olist.plan_diff.diff import DEFAULT_SCALE, PlanDiffRequest, run_plan_diff
     from olist.plan_diff.report import render
+    from olist.plan_diff.run import DEFAULT_SCALE, PlanDiffRequest, run_plan_diff
 
     request = PlanDiffRequest(
         base=args.base,

@@ -74,3 +74,33 @@ def test_plan_diff_comment_is_found_by_the_first_line_of_the_report():
     assert f'const marker = "{MARKER}";' in scripts[0]
     assert "c.body.startsWith(marker)" in scripts[0]
     assert "updateComment" in scripts[0]
+
+
+def test_ci_answers_every_push_quickly_and_runs_the_whole_suite_on_pull_requests_and_main():
+    workflow = load("ci.yml")
+    # PyYAML reads the key `on` as the boolean True (YAML 1.1).
+    triggers = workflow[True]
+    jobs = workflow["jobs"]
+
+    assert set(triggers) == {"push", "pull_request"}
+    assert triggers["push"] is None, "pushes to every branch, not only some"
+    assert jobs["quick"]["if"] == "github.event_name == 'push'"
+    assert jobs["test"]["if"] == (
+        "github.event_name == 'pull_request' || github.ref == 'refs/heads/main'"
+    )
+    runs = {name: [step.get("run") for step in job["steps"]] for name, job in jobs.items()}
+    assert "make test-quick" in runs["quick"]
+    assert "make test" in runs["test"]
+    # Both on the machine the suites expect: PostgreSQL and the sample, from one action.
+    for job in jobs.values():
+        assert {"uses": "./.github/actions/test-machine"}.items() <= job["steps"][1].items()
+
+
+def test_ci_run_calls_the_readme_test_command():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    test_command = next(line for line in quick_start.splitlines() if line.startswith("make test"))
+    command = test_command.split("#", 1)[0].strip()
+
+    assert command == "make test"
+    assert f'step "{command}" {command}' in (REPO_ROOT / ".ci/run").read_text(encoding="utf-8")
