@@ -4,10 +4,15 @@ The SQLMesh project is this repository (the folder holding `config.yaml`); its g
 same `OLIST_*` settings as the bronze layer. A plan applies model changes and fills missing
 intervals. New rows in the lake are a different matter: SQLMesh's intervals follow the clock, not
 the data, so a model already built for today would not see rows exported since. The warehouse
-therefore remembers which lake loads it was built from (table `_olist.built_from_lake_loads`,
-kept in the warehouse itself so that it disappears with it) and, when the lake has moved on,
-restates the staging models — and with them everything downstream. Unchanged lake and models:
-nothing is computed.
+therefore remembers which lake exports it was built from (table `_olist.built_from_lake_exports`,
+kept in the warehouse itself so that it disappears with it) and, when the lake has new ones,
+restates the staging models — and with them everything downstream.
+
+Which exports the lake holds is read from its `_dlt_loads/` folder, where dlt writes one small
+file when an export has written all of its tables: a listing, no Parquet file is opened, and an
+export still being written is not seen until it is complete. When the lake has no new export
+and the project's models are the ones prod was built from (same fingerprints), nothing is
+planned: no unit tests, no linter, no query but the row counts recorded at the last build.
 """
 
 from __future__ import annotations
@@ -15,11 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.tables import TABLES
 from olist.errors import PipelineError, WarehouseError
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-MARKER_TABLE = "_olist.built_from_lake_loads"
+MARKER_TABLE = "_olist.built_from_lake_exports"
+# Rows per model as of the last build: what the summary shows when nothing was computed (counting
+# the staging views would read the whole lake again).
+ROW_COUNTS_TABLE = "_olist.row_counts"
+# Where an earlier version of this module kept the lake's newest load ids (read from every file).
+_OLD_MARKER_TABLE = "_olist.built_from_lake_loads"
 LAYERS = ("staging", "marts")  # the schemas whose tables the summary counts
 
 
@@ -46,20 +55,39 @@ def build_warehouse() -> WarehouseOutcome:
     context = None
     try:
         context = Context(paths=str(PROJECT_DIR))
-        lake_loads = _lake_loads(context)
+        lake_exports = _lake_exports(context)
         built_from = _built_from(context)
-        prod_exists = context.state_reader.get_environment("prod") is not None
+        prod = context.state_reader.get_environment("prod")
         # No record but a prod built by hand (`sqlmesh plan`): from an unknown lake, so restate.
-        new_lake_data = prod_exists and built_from != lake_loads
+        new_lake_data = prod is not None and built_from != lake_exports
+        project_is_prod = prod is not None and _fingerprints(prod.snapshots) == _fingerprints(
+            context.snapshots.values()
+        )
+        recorded_rows = _recorded_row_counts(context, prod.plan_id) if prod else None
+        if project_is_prod and not new_lake_data and recorded_rows is not None:
+            return WarehouseOutcome(
+                action="up to date: no model changed and the lake has no new loads",
+                models_built=0,
+                audits_passed=0,
+                location=_location(context),
+                rows=recorded_rows,
+            )
         plan = context.plan_builder(
-            "prod", restate_models=["staging.*"] if new_lake_data else None
+            "prod",
+            restate_models=["staging.*"] if new_lake_data else None,
+            # A restating plan otherwise ignores edited models until the next run.
+            always_include_local_changes=True,
+            # The unit tests and the linter passed when these very models went into prod.
+            skip_tests=project_is_prod,
+            skip_linter=project_is_prod,
         ).build()
         built = [plan.snapshots[s.snapshot_id] for s in plan.missing_intervals]
         if plan.has_changes or plan.requires_backfill:
             context.apply(plan)
-        if built_from != lake_loads:
-            _remember(context, lake_loads)
+        if built_from != lake_exports:
+            _remember(context, lake_exports)
         rows = _row_counts(context)
+        _record_row_counts(context, rows, context.state_reader.get_environment("prod").plan_id)
         location = _location(context)
     except (SQLMeshError, duckdb.Error) as error:
         raise WarehouseError(f"SQLMesh could not build prod: {error}") from None
@@ -69,7 +97,7 @@ def build_warehouse() -> WarehouseOutcome:
     if new_lake_data:
         action = "rebuilt from the lake's new loads"
     elif built:
-        action = "updated for changed models" if prod_exists else "built"
+        action = "updated for changed models" if prod is not None else "built"
     else:
         action = "up to date: no model changed and the lake has no new loads"
     return WarehouseOutcome(
@@ -81,38 +109,70 @@ def build_warehouse() -> WarehouseOutcome:
     )
 
 
-def _lake_folder(context, table: str) -> str:
+def _fingerprints(snapshots) -> dict[str, object]:
+    """Each model's fingerprint (its query, macros, variables and parents'): equal fingerprints
+    mean a plan would find no change."""
+    return {snapshot.name: snapshot.fingerprint for snapshot in snapshots}
+
+
+def _lake_exports(context) -> list[str]:
+    """The complete exports in the lake: the names of its `_dlt_loads/` files, sorted."""
     # Relative to the working directory, like the models' reads (macros/lake.py).
-    return f"{context.config.variables['lake_url'].removeprefix('file://').rstrip('/')}/{table}"
+    lake = context.config.variables["lake_url"].removeprefix("file://").rstrip("/")
+    listing = context.engine_adapter.fetchall(
+        f"SELECT file FROM glob({_sql_text(f'{lake}/_dlt_loads/*')}) ORDER BY file"
+    )
+    return [file.rsplit("/", 1)[-1] for (file,) in listing]
 
 
-def _lake_loads(context) -> dict[str, str]:
-    """The newest load id in each lake folder."""
-    loads = {}
-    for table in TABLES:
-        files = f"{_lake_folder(context, table.name)}/*.parquet"
-        row = context.engine_adapter.fetchone(
-            f"SELECT max(CAST(_dlt_load_id AS DOUBLE))::VARCHAR FROM read_parquet('{files}')"
-        )
-        loads[table.name] = row[0]
-    return loads
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
-def _built_from(context) -> dict[str, str] | None:
+def _built_from(context) -> list[str] | None:
     adapter = context.engine_adapter
     if not adapter.table_exists(MARKER_TABLE):
         return None
-    return dict(adapter.fetchall(f"SELECT lake_table, load_id FROM {MARKER_TABLE}"))
+    return [name for (name,) in adapter.fetchall(f"SELECT export FROM {MARKER_TABLE} ORDER BY 1")]
 
 
-def _remember(context, lake_loads: dict[str, str]) -> None:
+def _remember(context, lake_exports: list[str]) -> None:
     adapter = context.engine_adapter
     adapter.execute("CREATE SCHEMA IF NOT EXISTS _olist")
-    values = ", ".join(f"('{table}', '{load}')" for table, load in lake_loads.items())
+    adapter.execute(f"DROP TABLE IF EXISTS {_OLD_MARKER_TABLE}")
+    adapter.execute(f"CREATE OR REPLACE TABLE {MARKER_TABLE} (export TEXT NOT NULL)")
+    if lake_exports:
+        values = ", ".join(f"({_sql_text(name)})" for name in lake_exports)
+        adapter.execute(f"INSERT INTO {MARKER_TABLE} VALUES {values}")
+
+
+def _record_row_counts(context, rows: dict[str, int], prod_plan_id: str) -> None:
+    """Keep `rows` with the plan that made prod what was counted."""
+    adapter = context.engine_adapter
+    adapter.execute("CREATE SCHEMA IF NOT EXISTS _olist")
     adapter.execute(
-        f"CREATE OR REPLACE TABLE {MARKER_TABLE} AS "
-        f"SELECT * FROM (VALUES {values}) AS t(lake_table, load_id)"
+        f"CREATE OR REPLACE TABLE {ROW_COUNTS_TABLE} "
+        "(model TEXT NOT NULL, row_count BIGINT NOT NULL, prod_plan_id TEXT NOT NULL)"
     )
+    if rows:
+        plan = _sql_text(prod_plan_id)
+        values = ", ".join(f"({_sql_text(m)}, {count}, {plan})" for m, count in rows.items())
+        adapter.execute(f"INSERT INTO {ROW_COUNTS_TABLE} VALUES {values}")
+
+
+def _recorded_row_counts(context, prod_plan_id: str) -> dict[str, int] | None:
+    """The recorded counts, if prod is still as the plan that made it left it: a plan applied
+    by hand since (`sqlmesh plan`) may have changed any table."""
+    adapter = context.engine_adapter
+    if not adapter.table_exists(ROW_COUNTS_TABLE):
+        return None
+    recorded = adapter.fetchall(
+        f"SELECT model, row_count, prod_plan_id FROM {ROW_COUNTS_TABLE} "
+        "ORDER BY split_part(model, '.', 1) DESC, model"
+    )
+    if not recorded or any(plan != prod_plan_id for _, _, plan in recorded):
+        return None
+    return {model: count for model, count, _ in recorded}
 
 
 def _row_counts(context) -> dict[str, int]:

@@ -43,6 +43,11 @@ def _fct_orders(run_env) -> dict[str, str]:
         return dict(con.sql("SELECT order_id, order_status FROM marts.fct_orders").fetchall())
 
 
+def _summary(output: str) -> str:
+    """The run summary's tables of rows per layer, from its title to the quarantine line."""
+    return output.split("olist run: rows per layer", 1)[1].split("Quarantined rows", 1)[0]
+
+
 def test_warehouse_follows_new_lake_loads_and_a_rerun_computes_nothing(run_env, capsys):
     source = run_env.workdir / "source"
     generate(source, 0.01)
@@ -72,6 +77,16 @@ def test_warehouse_follows_new_lake_loads_and_a_rerun_computes_nothing(run_env, 
     rerun = capsys.readouterr().out
     assert "Warehouse up to date" in rerun and "nothing to compute" in rerun
     assert _fct_orders(run_env) == as_of_march
+
+    # With nothing new, the warehouse step opens no lake file (it lists the lake's completed
+    # exports): a run still succeeds with every Parquet file unreadable, and its summary shows the
+    # rows counted when the warehouse was built.
+    for parquet in (run_env.workdir / "lake").glob("*/*.parquet"):
+        parquet.write_bytes(b"not parquet")
+    assert olist("run", "--source", str(march)) == 0
+    unreadable_lake = capsys.readouterr().out
+    assert "Warehouse up to date" in unreadable_lake, unreadable_lake
+    assert _summary(unreadable_lake) == _summary(rerun)
 
 
 def test_an_export_made_outside_olist_run_still_reaches_the_warehouse(run_env, capsys):
