@@ -513,6 +513,7 @@ class PipelineRun:
     volumes: dict[str, Path]  # container path of each named volume -> its local folder
     environment: dict[str, str]  # the service's environment as run here
     result: subprocess.CompletedProcess[str]
+    workdir: Path  # the command's working directory (an empty one, like the image's /app)
 
     def demo_orders(self) -> int:
         """Orders in the demo data `olist run` generated (into <data dir>/demo/: no seeds here)."""
@@ -593,7 +594,7 @@ def pipeline_run(
             text=True,
             check=False,
         )
-        yield PipelineRun(dotenv, volumes, environment, result)
+        yield PipelineRun(dotenv, volumes, environment, result, workdir)
 
 
 def test_pipeline_service_command_builds_the_marts_from_postgres_and_s3(
@@ -627,6 +628,26 @@ def test_pipeline_service_command_builds_the_marts_from_postgres_and_s3(
     assert "fct_orders" in rows and "daily_sales_summary" in rows, marts
     assert rows["fct_orders"] == staged_orders
     assert [m for m, count in rows.items() if count == 0] == []
+
+
+def test_pipeline_service_command_run_again_computes_nothing_on_postgres_and_s3(
+    compose, pipeline_run: PipelineRun
+):
+    # The second daily run with no new data, on the full stack: the warehouse step lists the
+    # S3 lake's completed exports and compares fingerprints with the state in PostgreSQL.
+    assert pipeline_run.result.returncode == 0, pipeline_run.result.stdout
+    rerun = subprocess.run(
+        pipeline_run.result.args,
+        cwd=pipeline_run.workdir,
+        env=process_environment(pipeline_run.environment),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert rerun.returncode == 0, f"{rerun.args} failed:\n{rerun.stdout}{rerun.stderr}"
+    assert "Nothing new since the last export" in rerun.stdout, rerun.stdout
+    assert "Warehouse up to date" in rerun.stdout and "nothing to compute" in rerun.stdout
 
 
 def ui_command_on(command: list[str], port: int) -> list[str]:
