@@ -39,13 +39,21 @@ def lake_root_and_name(settings: Settings) -> tuple[str, str]:
     return parent or ".", name
 
 
+# dlt's default layout, pinned: every lake file is named by the export that wrote it, so a reader
+# can pick the files of given exports by name without opening any other, and the export's
+# completion marker is `<lake>/_dlt_loads/<schema>__<load id>.jsonl`. The warehouse step relies
+# on both (olist/warehouse/build.py); existing lakes already have this layout.
+LAKE_LAYOUT = "{table_name}/{load_id}.{file_id}.{ext}"
+
+
 def lake_destination(settings: Settings) -> Destination:
     bucket_url, _ = lake_root_and_name(settings)
     # The dataset name is the lake folder's own name: dlt must not "normalize" `lake-2024` to
     # `lake_2024`, or the export would write where neither the user nor SQLMesh looks.
     exact_name = {"enable_dataset_name_normalization": False}
+    options = {**exact_name, "layout": LAKE_LAYOUT}
     if settings.s3 is None:
-        return dlt.destinations.filesystem(bucket_url=bucket_url, **exact_name)
+        return dlt.destinations.filesystem(bucket_url=bucket_url, **options)
     s3 = settings.s3
     credentials = {
         "aws_access_key_id": s3.access_key_id,
@@ -54,4 +62,4 @@ def lake_destination(settings: Settings) -> Destination:
     }
     if s3.endpoint_url:
         credentials["endpoint_url"] = s3.endpoint_url
-    return dlt.destinations.filesystem(bucket_url=bucket_url, credentials=credentials, **exact_name)
+    return dlt.destinations.filesystem(bucket_url=bucket_url, credentials=credentials, **options)
