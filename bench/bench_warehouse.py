@@ -8,13 +8,13 @@ For each scale (1 = the real Olist size, 99,441 orders) on data from `olist gene
   tests and audits included, as a deployment runs it), against the floor: the same models,
   rendered by SQLMesh (`Context.render`) and run in dependency order as plain DuckDB into a
   fresh file (`CREATE VIEW` for the staging views, as SQLMesh makes them; `CREATE TABLE AS` for
-  every other model); only that SQL is timed. Target: at most 3x the floor.
+  every other model); only that SQL is timed. Target: at most 3x the floor at 1x, 1.5x at 10x.
 - Daily run on a typical day D: the median-volume purchase day of the busiest year (the year
   with the most orders). The data as of D-1 (`olist snapshot`) is planned into prod, then the
   data as of D (D's new orders, and the status changes, payments and reviews of earlier orders
   that D brings) is exported and `sqlmesh run --end D` brings prod up to date. Target: at most
-  10% of the full build. (The data set's last day would be no test: it has a handful of
-  orders.)
+  25% of the full build at 1x, 10% at 10x. (The data set's last day would be no test: it has
+  a handful of orders.)
 
 The set-up (generate, snapshot, ingest, export) is done once per scale into `<work>/sf<S>/`
 and its times reported separately; later runs reuse it. The full build and the daily run must
@@ -48,8 +48,17 @@ RESULTS_DIR = REPO_ROOT / "bench/results"
 VENV_BIN = REPO_ROOT / ".venv/bin"
 FULL_SIZE_ORDERS = 99_441
 
-TARGET_FULL_BUILD_RATIO = 3.0
-TARGET_DAILY_RUN_SHARE = 0.10
+# The targets (issue 11), per scale: SQLMesh's fixed cost weighs less on more data, and a day is
+# a smaller share of a longer history. A scale between uses the 1x targets.
+TARGETS = {1.0: (3.0, 0.25), 10.0: (1.5, 0.10)}  # scale: (full build / floor, daily run share)
+
+
+def targets(scale: float) -> tuple[float, float]:
+    """The full build's allowed multiple of plain DuckDB and the daily run's allowed share of
+    a full build, at `scale`."""
+    return TARGETS[10.0] if scale >= 10 else TARGETS[1.0]
+
+
 # The incremental models' lookback (their MODEL blocks explain it).
 LOOKBACK = timedelta(days=240)
 
@@ -400,13 +409,13 @@ def summary_rows(m: Measured) -> list[str]:
     scale = f"{m.setup.scale:g}x ({m.setup.orders:,} orders)"
     ratio = m.full_build_s / m.floor_s
     share = m.daily_run_s / m.full_build_s
+    max_ratio, max_share = targets(m.setup.scale)
     return [
         f"| {scale} | full build, {len(m.kinds)} models | {m.full_build_s:.1f} s | plain DuckDB "
-        f"{m.floor_s:.1f} s | {ratio:.1f}x | <= {TARGET_FULL_BUILD_RATIO:g}x: "
-        f"{verdict(ratio <= TARGET_FULL_BUILD_RATIO)} |",
-        f"| {scale} | daily run, 1 new day | {m.daily_run_s:.1f} s | full build "
-        f"{m.full_build_s:.1f} s | {share:.0%} | <= {TARGET_DAILY_RUN_SHARE:.0%}: "
-        f"{verdict(share <= TARGET_DAILY_RUN_SHARE)} |",
+        f"{m.floor_s:.1f} s | {ratio:.1f}x | <= {max_ratio:g}x: {verdict(ratio <= max_ratio)} |",
+        f"| {scale} | daily run, the typical day | {m.daily_run_s:.1f} s | full build "
+        f"{m.full_build_s:.1f} s | {share:.0%} | <= {max_share:.0%}: "
+        f"{verdict(share <= max_share)} |",
     ]
 
 
