@@ -30,6 +30,7 @@ from ingest.tables import (
     conform,
 )
 from olist.errors import SourceFileError
+from olist.sql import sql_string
 
 UTF8_BOM = b"\xef\xbb\xbf"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -58,10 +59,6 @@ class ScanResult:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def check_file(path: Path, table: SourceTable) -> None:
@@ -111,11 +108,11 @@ def _value_checks(table: SourceTable) -> list[tuple[str, str, str]]:
         c = _quote(column.name)
         if not column.nullable:
             message = f"{column.name}: missing value; expected {EXPECTED[column.kind]}"
-            checks.append((column.name, f"{c} IS NULL", _sql_string(message)))
+            checks.append((column.name, f"{c} IS NULL", sql_string(message)))
         if column.kind in VALID_WHEN:
             condition = f"{c} IS NOT NULL AND NOT ({VALID_WHEN[column.kind].format(c=c)})"
             reason = (
-                f"{_sql_string(f'{column.name}: expected {EXPECTED[column.kind]}, got ')}"
+                f"{sql_string(f'{column.name}: expected {EXPECTED[column.kind]}, got ')}"
                 f" || CAST({c} AS VARCHAR)"
             )
             checks.append((column.name, condition, reason))
@@ -136,16 +133,16 @@ FLAG_COLUMNS = ["_reject_reason", "_reject_column", "_duplicate_of", "_record_in
 def parse_statement(path: Path, table: SourceTable) -> str:
     """Parse and type a source file into PARSED_ROWS; unparsable rows go to `reject_errors`."""
     columns = ", ".join(
-        f"{_sql_string(c.name)}: {_sql_string(DUCKDB_TYPES[c.kind])}" for c in table.columns
+        f"{sql_string(c.name)}: {sql_string(DUCKDB_TYPES[c.kind])}" for c in table.columns
     )
     return f"""
 CREATE TEMP TABLE {PARSED_ROWS} AS
 FROM read_csv(
-    {_sql_string(str(path))},
+    {sql_string(str(path))},
     columns = {{{columns}}},
     header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
     strict_mode = true, null_padding = false, nullstr = '',
-    timestampformat = {_sql_string(TIMESTAMP_FORMAT)},
+    timestampformat = {sql_string(TIMESTAMP_FORMAT)},
     store_rejects = true, rejects_scan = 'reject_scans', rejects_table = 'reject_errors'
 )
 """
@@ -162,7 +159,7 @@ def check_query(table: SourceTable, *, compare_known: bool = False) -> str:
         ", ".join(f"CASE WHEN {cond} THEN {msg} END" for _, cond, msg in checks)
     )
     first_bad_column = "coalesce({})".format(
-        ", ".join(f"CASE WHEN {cond} THEN {_sql_string(col)} END" for col, cond, _ in checks)
+        ", ".join(f"CASE WHEN {cond} THEN {sql_string(col)} END" for col, cond, _ in checks)
     )
     values = [f"c.{_quote(n)}" for n in table.column_names]
     # DuckDB's 64-bit hash is enough to tell whether the row under one key changed (a collision

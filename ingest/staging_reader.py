@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ingest.destinations import STAGING_DATASET
 from olist.config import Settings
+from olist.sql import sql_string
 
 BATCH_ROWS = 256 * 1024
 
@@ -37,7 +38,7 @@ def _select_query(table: str, columns: Sequence[str], after_load_id: str | None)
     # number of integer digits, so comparing them as text orders them in time.
     where = ""
     if after_load_id is not None:
-        where = " WHERE _dlt_load_id > '{}'".format(after_load_id.replace("'", "''"))
+        where = f" WHERE _dlt_load_id > {sql_string(after_load_id)}"
     return f'SELECT {selected} FROM {STAGING_DATASET}."{table}"{where}'
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from olist.sql import sql_string
+
 EXTENSION = "httpfs"
 PACKAGE = "duckdb-extension-httpfs"
 MODULE = "duckdb_extension_httpfs"
@@ -90,8 +92,7 @@ def install_httpfs_offline(
         if not force and _installed_path(connection) is not None:
             return
         source = httpfs_extension_file()
-        quoted = str(source).replace("'", "''")
-        connection.execute(f"FORCE INSTALL '{quoted}'")
+        connection.execute(f"FORCE INSTALL {sql_string(str(source))}")
     finally:
         if own_connection:
             connection.close()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from olist.errors import PipelineError, WarehouseError
+from olist.sql import sql_string
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MARKER_TABLE = "_olist.built_from_lake_exports"
@@ -63,15 +64,16 @@ def build_warehouse() -> WarehouseOutcome:
         project_is_prod = prod is not None and _fingerprints(prod.snapshots) == _fingerprints(
             context.snapshots.values()
         )
-        recorded_rows = _recorded_row_counts(context, prod.plan_id) if prod else None
-        if project_is_prod and not new_lake_data and recorded_rows is not None:
-            return WarehouseOutcome(
-                action="up to date: no model changed and the lake has no new loads",
-                models_built=0,
-                audits_passed=0,
-                location=_location(context),
-                rows=recorded_rows,
-            )
+        if project_is_prod and not new_lake_data:
+            recorded_rows = _recorded_row_counts(context, prod.plan_id)
+            if recorded_rows is not None:
+                return WarehouseOutcome(
+                    action="up to date: no model changed and the lake has no new loads",
+                    models_built=0,
+                    audits_passed=0,
+                    location=_location(context),
+                    rows=recorded_rows,
+                )
         plan = context.plan_builder(
             "prod",
             restate_models=["staging.*"] if new_lake_data else None,
@@ -120,13 +122,9 @@ def _lake_exports(context) -> list[str]:
     # Relative to the working directory, like the models' reads (macros/lake.py).
     lake = context.config.variables["lake_url"].removeprefix("file://").rstrip("/")
     listing = context.engine_adapter.fetchall(
-        f"SELECT file FROM glob({_sql_text(f'{lake}/_dlt_loads/*')}) ORDER BY file"
+        f"SELECT file FROM glob({sql_string(f'{lake}/_dlt_loads/*')}) ORDER BY file"
     )
     return [file.rsplit("/", 1)[-1] for (file,) in listing]
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _built_from(context) -> list[str] | None:
@@ -142,7 +140,7 @@ def _remember(context, lake_exports: list[str]) -> None:
     adapter.execute(f"DROP TABLE IF EXISTS {_OLD_MARKER_TABLE}")
     adapter.execute(f"CREATE OR REPLACE TABLE {MARKER_TABLE} (export TEXT NOT NULL)")
     if lake_exports:
-        values = ", ".join(f"({_sql_text(name)})" for name in lake_exports)
+        values = ", ".join(f"({sql_string(name)})" for name in lake_exports)
         adapter.execute(f"INSERT INTO {MARKER_TABLE} VALUES {values}")
 
 
@@ -155,8 +153,8 @@ def _record_row_counts(context, rows: dict[str, int], prod_plan_id: str) -> None
         "(model TEXT NOT NULL, row_count BIGINT NOT NULL, prod_plan_id TEXT NOT NULL)"
     )
     if rows:
-        plan = _sql_text(prod_plan_id)
-        values = ", ".join(f"({_sql_text(m)}, {count}, {plan})" for m, count in rows.items())
+        plan = sql_string(prod_plan_id)
+        values = ", ".join(f"({sql_string(m)}, {count}, {plan})" for m, count in rows.items())
         adapter.execute(f"INSERT INTO {ROW_COUNTS_TABLE} VALUES {values}")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from helpers.bronze import SAMPLE_ROWS, current_settings, lake_counts, staging_counts
+from helpers.readme import readme_commands
 from helpers.scenarios import copy_project, prod_copy_env, unit_test_file
 from helpers.warehouse import SampleLake
 
@@ -88,19 +89,6 @@ def _run_block(commands: list[str], cwd: Path) -> list[str]:
         _run(["bash", "-c", line.replace(".venv/bin/", f"{VENV_BIN}/")], cwd).stdout
         for line in commands
     ]
-
-
-def readme_commands(heading: str) -> list[str]:
-    """The command lines of the README's ```bash blocks under `heading`, up to the next heading
-    of the same or a higher level (a `## ` section includes its `### ` subsections)."""
-    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split(f"\n{heading}\n", 1)[1]
-    level = heading.split(" ", 1)[0]  # "##" or "###"
-    for marker in {"##": ("\n## ",), "###": ("\n## ", "\n### ")}[level]:
-        section = section.split(marker, 1)[0]
-    blocks = section.split("```bash\n")[1:]
-    lines = [line for block in blocks for line in block.split("```", 1)[0].splitlines()]
-    return [line.split("  #", 1)[0].strip() for line in lines if line.strip()]
 
 
 def test_synthetic_data_and_snapshot_commands_from_the_readme_work(olist_env):

@@ -4,8 +4,9 @@ Tests that change the project (break a model, edit a unit test, change a mart in
 copy in a temporary folder, never on the repository: `copy_project` writes one, `run_sqlmesh_on`
 runs the `sqlmesh` CLI on it. `gateway_env` gives the `OLIST_*` settings of a fresh warehouse on
 the `local` gateway (DuckDB state) or the `full` gateway (lake in S3, state in a new PostgreSQL
-database), so one test body covers both. The sample lakes and the session warehouses themselves
-come from helpers.warehouse.
+database), so one test body covers both; `prod_copy_env` those of a copy of the session's prod,
+for a test that starts from a built warehouse. The sample lakes and the session warehouses
+themselves come from helpers.warehouse.
 """
 
 from __future__ import annotations

@@ -200,14 +200,13 @@ def sample_staging(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -
     Read-only for everyone after it is built: the exports below open it read-only.
     """
 
+    def env_of(work: Path) -> dict[str, str]:
+        return {"OLIST_STAGING_URL": f"duckdb:///{work}/staging.duckdb"}
+
     def ingest(work: Path) -> None:
-        run_olist(_staging_env(work), "ingest", "--source", str(sample_dir), cwd=work)
+        run_olist(env_of(work), "ingest", "--source", str(sample_dir), cwd=work)
 
-    return _staging_env(built_once(tmp_path_factory, "sample-staging", ingest))
-
-
-def _staging_env(work: Path) -> dict[str, str]:
-    return {"OLIST_STAGING_URL": f"duckdb:///{work}/staging.duckdb"}
+    return env_of(built_once(tmp_path_factory, "sample-staging", ingest))
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from helpers.readme import readme_commands
 
 from olist.plan_diff.report import MARKER
 
@@ -97,10 +98,7 @@ def test_ci_answers_every_push_quickly_and_runs_the_whole_suite_on_pull_requests
 
 
 def test_ci_run_calls_the_readme_test_command():
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    quick_start = readme.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
-    test_command = next(line for line in quick_start.splitlines() if line.startswith("make test"))
-    command = test_command.split("#", 1)[0].strip()
+    command = next(c for c in readme_commands("## Quick start") if c.startswith("make test"))
 
     assert command == "make test"
     assert f'step "{command}" {command}' in (REPO_ROOT / ".ci/run").read_text(encoding="utf-8")
