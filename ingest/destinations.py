@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.common.destination import Destination
 
+from ingest.lake_layout import LAKE_LAYOUT
 from olist.config import Settings
 
 STAGING_DATASET = "raw"  # bronze tables live in this schema of the staging database
@@ -37,13 +38,6 @@ def lake_root_and_name(settings: Settings) -> tuple[str, str]:
         return f"s3://{parts.netloc}/{parent}".rstrip("/"), name
     parent, _, name = url.rpartition("/")
     return parent or ".", name
-
-
-# dlt's default layout, pinned: every lake file is named by the export that wrote it, so a reader
-# can pick the files of given exports by name without opening any other, and the export's
-# completion marker is `<lake>/_dlt_loads/<schema>__<load id>.jsonl`. The warehouse step relies
-# on both (olist/warehouse/build.py); existing lakes already have this layout.
-LAKE_LAYOUT = "{table_name}/{load_id}.{file_id}.{ext}"
 
 
 def lake_destination(settings: Settings) -> Destination:
