@@ -10,6 +10,8 @@ from sqlglot import exp
 from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator
 
+from macros.sql import string_literal
+
 # Brazil's 27 federative units: the state codes that trail some city names ("andira-pr").
 STATE_CODES = "ac|al|am|ap|ba|ce|df|es|go|ma|mg|ms|mt|pa|pb|pe|pi|pr|rj|rn|ro|rr|rs|sc|se|sp|to"
 
@@ -33,10 +35,6 @@ def _sql(evaluator: MacroEvaluator, template: str, column: exp.Expression) -> ex
     )
 
 
-def _string(value: str) -> str:
-    return exp.Literal.string(value).sql(dialect="duckdb")
-
-
 @macro()
 def clean_text(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Expression:
     """Trimmed text, NULL when nothing is left."""
@@ -52,10 +50,14 @@ def clean_city(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Express
     # Each step wraps the previous one, so the SQL reads inside out; here it reads top down.
     city = f"CAST({column.sql(dialect=evaluator.dialect)} AS TEXT)"
     city = f"STRIP_ACCENTS(LOWER({city}))"
-    city = f"TRANSLATE({city}, {_string(APOSTROPHE_LOOKALIKES)}, {_string(APOSTROPHES)})"
-    city = f"REGEXP_REPLACE({city}, {_string(CITY_SUFFIX)}, '')"
+    lookalikes, apostrophes = (
+        string_literal(text, evaluator.dialect) for text in (APOSTROPHE_LOOKALIKES, APOSTROPHES)
+    )
+    city = f"TRANSLATE({city}, {lookalikes}, {apostrophes})"
+    city = f"REGEXP_REPLACE({city}, {string_literal(CITY_SUFFIX, evaluator.dialect)}, '')"
     city = f"TRIM(REGEXP_REPLACE({city}, '\\s+', ' ', 'g'))"  # inner whitespace collapsed
-    city = f"NULLIF(REGEXP_REPLACE({city}, {_string(NOT_A_CITY)}, ''), '')"
+    not_a_city = string_literal(NOT_A_CITY, evaluator.dialect)
+    city = f"NULLIF(REGEXP_REPLACE({city}, {not_a_city}, ''), '')"
     return exp.maybe_parse(city, dialect=evaluator.dialect)
 
 

@@ -26,7 +26,7 @@ from rich.markup import escape
 
 from ingest.tables import TABLES, TABLES_BY_NAME
 from olist.config import ConfigError, load_settings, parse_scale
-from olist.console import errors
+from olist.console import errors, print_error
 from olist.errors import PipelineError
 from olist.progress import rows_progress
 
@@ -279,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (PipelineError, ConfigError) as error:
-        errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        print_error(error)
         return 1
     except KeyboardInterrupt:
         errors.print(f"interrupted; {getattr(args, 'on_interrupt', _RERUN_RESUMES)}")

@@ -11,6 +11,7 @@ import os
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -24,6 +25,11 @@ def _width(stream: object) -> int | None:
 
 console = Console(width=_width(sys.stdout))
 errors = Console(stderr=True, width=_width(sys.stderr), soft_wrap=True)
+
+
+def print_error(error: Exception) -> None:
+    """An error for its reader, as `olist` prints it: `error: <message>`, nothing else."""
+    errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
 
 
 def print_table(table: Table, title: str) -> None:

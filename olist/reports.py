@@ -15,6 +15,8 @@ from ingest.tables import TABLES
 from olist.config import Settings
 from olist.console import console, print_table
 from olist.run import RunOutcome
+from olist.warehouse.build import WarehouseOutcome
+from olist.warehouse.row_counts import STAGING_MODELS
 
 # Reasons vary in their values ("got -5.00"); group quarantined rows by the part before that.
 _REASON_GROUP_CUT = (", got ", " (", ": the row on line ")
@@ -64,19 +66,6 @@ def print_export_report(outcomes: list[ExportOutcome], settings: Settings) -> No
         console.print("Nothing new since the last export: no files written.")
 
 
-# The silver model that cleans each bronze table.
-STAGING_MODELS = {
-    "customers": "stg_customers",
-    "geolocation": "stg_geolocation",
-    "order_items": "stg_order_items",
-    "order_payments": "stg_order_payments",
-    "order_reviews": "stg_order_reviews",
-    "orders": "stg_orders",
-    "products": "stg_products",
-    "sellers": "stg_sellers",
-    "product_category_name_translation": "stg_product_category_translations",
-}
-
 # Shown at the end of `olist run`: the original project's two queries, runnable as they are.
 EXAMPLE_QUERIES = (
     "SELECT * FROM marts.daily_sales_summary ORDER BY order_purchase_date DESC LIMIT 10",
@@ -92,24 +81,17 @@ def print_run_summary(outcome: RunOutcome) -> None:
     layers.add_column("rows", justify="right")
     layers.add_column("silver (staging.*)")
     layers.add_column("rows", justify="right")
-    silver = {k: v for k, v in warehouse.rows.items() if k.startswith("staging.")}
     for table in TABLES:
-        model = STAGING_MODELS[table.name]
+        model = f"staging.{STAGING_MODELS[table.name]}"
+        current = warehouse.models.get(model)
         layers.add_row(
             table.name,
             f"{outcome.bronze_rows.get(table.name, 0):,}",
-            model,
-            f"{silver.get(f'staging.{model}', 0):,}",
+            model.removeprefix("staging."),
+            f"{current.rows:,}" if current else "-",
         )
     print_table(layers, "olist run: rows per layer")
-
-    gold = Table()
-    gold.add_column("mart")
-    gold.add_column("rows", justify="right")
-    for name, rows in warehouse.rows.items():
-        if name.startswith("marts."):
-            gold.add_row(name, f"{rows:,}")
-    print_table(gold, "gold (marts.*)")
+    print_table(_warehouse_models(warehouse), "warehouse models (staging, intermediate, marts)")
 
     quarantined = outcome.bronze_rows.get(REJECTED_TABLE, 0)
     console.print(
@@ -129,6 +111,23 @@ def print_run_summary(outcome: RunOutcome) -> None:
     console.print("Try:")
     for query in EXAMPLE_QUERIES:
         console.print(f'  {_sqlmesh_command()} fetchdf "{query}"', highlight=False)
+
+
+def _warehouse_models(warehouse: WarehouseOutcome) -> Table:
+    """Every model's rows, and what this update took in and wrote (`-`: not computed)."""
+    table = Table()
+    table.add_column("model")
+    table.add_column("rows", justify="right")
+    table.add_column("new rows in", justify="right")
+    table.add_column("rows written", justify="right")
+    for name, model in warehouse.models.items():
+        table.add_row(
+            name,
+            f"{model.rows:,}",
+            "-" if model.rows_in is None else f"{model.rows_in:,}",
+            "-" if model.rows_written is None else f"{model.rows_written:,}",
+        )
+    return table
 
 
 def _sqlmesh_command() -> str:

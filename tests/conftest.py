@@ -136,8 +136,9 @@ def olist_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> OlistEnv:
 
 from helpers.servers import PasswordPostgres, serve_password_postgres  # noqa: E402 (appended)
 
-# The sample lakes and session warehouses (helpers/warehouse.py), for every test directory.
-pytest_plugins = ["helpers.warehouse"]
+# The sample lakes and session warehouses (helpers/warehouse.py) and the daily replay's lake
+# (helpers/replay.py), for every test directory.
+pytest_plugins = ["helpers.warehouse", "helpers.replay"]
 
 
 @pytest.fixture(scope="session")

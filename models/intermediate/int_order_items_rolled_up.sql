@@ -1,11 +1,22 @@
 /* Order items rolled up to their order: one row per order that has at least one item (orders
 without items, mostly canceled or unavailable ones, have no row). fct_orders reads it so that
-its item columns come from one place. */
+its item columns come from one place.
+
+A run rewrites the orders whose items changed: the order_ids of staging.stg_order_items rows
+rewritten after this table's watermark, with all their items. */
 MODEL (
   name intermediate.int_order_items_rolled_up,
-  kind FULL,
+  kind INCREMENTAL_BY_PARTITION,
+  partitioned_by order_id,
+  allow_partials TRUE,
   grain order_id,
-  audits (not_null(columns := order_id), unique_values(columns := order_id))
+  depends_on (
+    staging.lake_files
+  ),
+  audits (
+    not_null(columns := order_id, condition := _batch = @current_batch()),
+    unique_values(columns := order_id, condition := _batch = @current_batch())
+  )
 );
 
 WITH order_items AS (
@@ -17,6 +28,15 @@ WITH order_items AS (
     price,
     freight_value
   FROM staging.stg_order_items
+  WHERE
+    @rebuilding()
+    OR order_id IN (
+      SELECT
+        order_id
+      FROM staging.stg_order_items
+      WHERE
+        _batch > @watermark()
+    )
 ), rolled_up AS (
   SELECT
     order_id,
@@ -35,5 +55,6 @@ SELECT
   items_value::DECIMAL(12, 2) AS items_value, /* Sum of the items' prices, BRL. */
   freight_value::DECIMAL(12, 2) AS freight_value, /* Sum of the items' freight values, BRL. */
   seller_count::INT AS seller_count, /* Distinct sellers in the order. */
-  product_count::INT AS product_count /* Distinct products in the order. */
+  product_count::INT AS product_count, /* Distinct products in the order. */
+  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
 FROM rolled_up

@@ -1,14 +1,24 @@
 /* Products with their category in English: one row per product. Fallback rule for the category:
 the English translation; else the Portuguese name (two categories, pc_gamer and
 portateis_cozinha_e_preparadores_de_alimentos, have no translation); else 'uncategorized'
-(products listed without a category). So every product has a category to group by. */
+(products listed without a category). So every product has a category to group by.
+
+A run rewrites the products that changed and those whose category's translation changed. */
 MODEL (
   name intermediate.int_products_translated,
-  kind FULL,
+  kind INCREMENTAL_BY_PARTITION,
+  partitioned_by product_id,
+  allow_partials TRUE,
   grain product_id,
+  depends_on (
+    staging.lake_files
+  ),
   audits (
-    not_null(columns := (product_id, product_category_name_english)),
-    unique_values(columns := product_id)
+    not_null(
+      columns := (product_id, product_category_name_english),
+      condition := _batch = @current_batch()
+    ),
+    unique_values(columns := product_id, condition := _batch = @current_batch())
   )
 );
 
@@ -24,6 +34,16 @@ WITH products AS (
     product_height_cm,
     product_width_cm
   FROM staging.stg_products
+  WHERE
+    @rebuilding()
+    OR _batch > @watermark()
+    OR product_category_name IN (
+      SELECT
+        product_category_name
+      FROM staging.stg_product_category_translations
+      WHERE
+        _batch > @watermark()
+    )
 ), category_translations AS (
   SELECT
     product_category_name,
@@ -51,5 +71,6 @@ SELECT
   product_weight_g::INT AS product_weight_g, /* Weight, grams. */
   product_length_cm::INT AS product_length_cm, /* Length, cm. */
   product_height_cm::INT AS product_height_cm, /* Height, cm. */
-  product_width_cm::INT AS product_width_cm /* Width, cm. */
+  product_width_cm::INT AS product_width_cm, /* Width, cm. */
+  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
 FROM translated

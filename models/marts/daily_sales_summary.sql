@@ -1,27 +1,48 @@
 /* Daily sales: one row per day on which orders were placed (order_purchase_date), with how many
 orders and customers, the revenue and the average order value. Days without orders have no row.
 
-Incremental by purchase date with the same lookback (240 days) and batch size as fct_orders,
-which it summarises: a day's revenue changes as its orders are canceled or delivered, for months
-(fct_orders explains the measurement). */
+A run recomputes the days that changed orders belong to, or belonged to in an earlier version
+(intermediate.int_order_group_keys): the orders rewritten in fct_orders since this table's
+watermark, of any age. INCREMENTAL_BY_PARTITION on the day replaces those days; a day left with
+no order at all gets a row with NULL measures from the query, which replaces the stale row and
+is then deleted by the statement after the query.
+*/
 MODEL (
   name marts.daily_sales_summary,
-  kind INCREMENTAL_BY_TIME_RANGE (
-    time_column order_purchase_date,
-    lookback 240,
-    batch_size 1095
-  ),
+  kind INCREMENTAL_BY_PARTITION,
+  partitioned_by order_purchase_date,
+  allow_partials TRUE,
   grain order_purchase_date,
+  depends_on (
+    staging.lake_files
+  ),
   audits (
     not_null(
-      columns := (order_purchase_date, order_count, revenue_order_count, revenue, customer_count)
+      columns := (order_purchase_date, order_count, revenue_order_count, revenue, customer_count),
+      condition := _batch = @current_batch()
     ),
-    unique_values(columns := order_purchase_date),
+    unique_values(columns := order_purchase_date, condition := _batch = @current_batch()),
     daily_sales_summary_matches_fct_orders
   )
 );
 
-WITH orders AS (
+WITH touched_days AS (
+  SELECT DISTINCT
+    order_purchase_date
+  FROM intermediate.int_order_group_keys
+  WHERE
+    NOT order_purchase_date IS NULL
+    AND (
+      @rebuilding()
+      OR order_id IN (
+        SELECT
+          order_id
+        FROM marts.fct_orders
+        WHERE
+          _batch > @watermark()
+      )
+    )
+), orders AS (
   SELECT
     order_id,
     customer_unique_id,
@@ -30,8 +51,13 @@ WITH orders AS (
     revenue
   FROM marts.fct_orders
   WHERE
-    order_purchase_date BETWEEN @start_ds AND @end_ds
-), daily AS (
+    @rebuilding()
+    OR order_purchase_date IN (
+      SELECT
+        order_purchase_date
+      FROM touched_days
+    )
+), daily_orders AS (
   SELECT
     order_purchase_date,
     COUNT(order_id) AS order_count,
@@ -41,6 +67,16 @@ WITH orders AS (
   FROM orders
   GROUP BY
     order_purchase_date
+), daily AS (
+  SELECT
+    touched_days.order_purchase_date,
+    daily_orders.order_count,
+    daily_orders.revenue_order_count,
+    daily_orders.revenue,
+    daily_orders.customer_count
+  FROM touched_days
+  LEFT JOIN daily_orders
+    ON touched_days.order_purchase_date = daily_orders.order_purchase_date
 )
 SELECT
   order_purchase_date::DATE AS order_purchase_date, /* The day the orders were placed. */
@@ -50,5 +86,11 @@ SELECT
   (
     revenue / NULLIF(revenue_order_count, 0)
   )::DECIMAL(12, 2) AS average_order_value, /* revenue per revenue order in BRL; NULL when there is none. */
-  customer_count::INT AS customer_count /* Distinct customers (customer_unique_id) who ordered that day. */
-FROM daily
+  customer_count::INT AS customer_count, /* Distinct customers (customer_unique_id) who ordered that day. */
+  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
+FROM daily;
+
+/* A day no order belongs to any more: its row of NULL measures replaced the stale one. */
+DELETE FROM @this_model
+WHERE
+  order_count IS NULL

@@ -1,20 +1,51 @@
 /* Delivery performance: one row per purchase month and customer state (order_purchase_month,
 customer_state) with delivered orders: how many arrived on time, and how long delivery took
 against the promised date. Only orders that reached the customer count; customer_state is
-'unknown' for orders whose customer record is missing. */
+'unknown' for orders whose customer record is missing.
+
+A run recomputes the months that changed orders belong to, or belonged to in an earlier version
+(intermediate.int_order_group_keys): the orders rewritten in marts.fct_orders since this table's
+watermark, of any age. INCREMENTAL_BY_PARTITION on the month replaces every row of those
+months; a month left with no row gets one row of NULL measures from the query, which replaces the
+stale rows and is then deleted by the statement after the query. */
 MODEL (
   name marts.delivery_performance,
-  kind FULL,
+  kind INCREMENTAL_BY_PARTITION,
+  partitioned_by order_purchase_month,
+  allow_partials TRUE,
   grain (order_purchase_month, customer_state),
+  depends_on (
+    staging.lake_files
+  ),
   audits (
     not_null(
-      columns := (order_purchase_month, customer_state, delivered_order_count, late_order_count)
+      columns := (order_purchase_month, customer_state, delivered_order_count, late_order_count),
+      condition := _batch = @current_batch()
     ),
-    unique_combination_of_columns(columns := (order_purchase_month, customer_state))
+    unique_combination_of_columns(
+      columns := (order_purchase_month, customer_state),
+      condition := _batch = @current_batch()
+    )
   )
 );
 
-WITH delivered_orders AS (
+WITH touched_months AS (
+  SELECT DISTINCT
+    DATE_TRUNC('MONTH', order_purchase_date) AS order_purchase_month
+  FROM intermediate.int_order_group_keys
+  WHERE
+    NOT order_purchase_date IS NULL
+    AND (
+      @rebuilding()
+      OR order_id IN (
+        SELECT
+          order_id
+        FROM marts.fct_orders
+        WHERE
+          _batch > @watermark()
+      )
+    )
+), delivered_orders AS (
   SELECT
     DATE_TRUNC('MONTH', order_purchased_at) AS order_purchase_month,
     COALESCE(customer_state, 'unknown') AS customer_state,
@@ -24,7 +55,15 @@ WITH delivered_orders AS (
   FROM marts.fct_orders
   WHERE
     NOT order_delivered_customer_at IS NULL
-), monthly AS (
+    AND (
+      @rebuilding()
+      OR DATE_TRUNC('MONTH', order_purchased_at) IN (
+        SELECT
+          order_purchase_month
+        FROM touched_months
+      )
+    )
+), monthly_by_state AS (
   SELECT
     order_purchase_month,
     customer_state,
@@ -37,6 +76,18 @@ WITH delivered_orders AS (
   GROUP BY
     order_purchase_month,
     customer_state
+), monthly AS (
+  SELECT
+    touched_months.order_purchase_month,
+    monthly_by_state.customer_state,
+    monthly_by_state.delivered_order_count,
+    monthly_by_state.late_order_count,
+    monthly_by_state.average_delivery_days,
+    monthly_by_state.average_estimated_delivery_days,
+    monthly_by_state.average_days_versus_estimate
+  FROM touched_months
+  LEFT JOIN monthly_by_state
+    ON touched_months.order_purchase_month = monthly_by_state.order_purchase_month
 )
 SELECT
   order_purchase_month::DATE AS order_purchase_month, /* First day of the month the orders were placed. */
@@ -48,5 +99,11 @@ SELECT
   )::DECIMAL(5, 4) AS on_time_delivery_rate, /* Share delivered by the promised date, 0 to 1. */
   average_delivery_days::DECIMAL(6, 2) AS average_delivery_days, /* Mean calendar days from purchase to delivery. */
   average_estimated_delivery_days::DECIMAL(6, 2) AS average_estimated_delivery_days, /* Mean calendar days from purchase to the promised date. */
-  average_days_versus_estimate::DECIMAL(6, 2) AS average_days_versus_estimate /* Mean of delivery minus promised date in days: negative is early, positive late. */
-FROM monthly
+  average_days_versus_estimate::DECIMAL(6, 2) AS average_days_versus_estimate, /* Mean of delivery minus promised date in days: negative is early, positive late. */
+  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
+FROM monthly;
+
+/* A month with no delivered order any more: its row of NULL measures replaced the stale rows. */
+DELETE FROM @this_model
+WHERE
+  delivered_order_count IS NULL

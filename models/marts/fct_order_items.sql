@@ -2,24 +2,22 @@
 and status, its product and the product's category in English, its seller, and its revenue.
 product_id and seller_id are keys of dim_products and dim_sellers.
 
-Incremental by the order's purchase time with the same lookback (240 days) and batch size as
-fct_orders, for the same reason: an item's revenue follows its order's status, which changes
-for months after purchase (fct_orders explains the measurement). Items whose order is not in
-fct_orders cannot be placed in time and are not here.
+A run rewrites every item of the orders that changed: orders rewritten in fct_orders (status,
+items, payments, review, customer), orders with a new version of an item, and orders with an
+item of a product whose record or category translation changed
+(intermediate.int_products_translated), all since this table's watermark.
+INCREMENTAL_BY_PARTITION on order_id replaces exactly those orders' items. Items whose order is
+not in fct_orders have no purchase time and are not here.
 
 depends_on lists marts.dim_sellers, which the query does not read, so that the foreign_key audit
 on seller_id can see it (an audit sees only its model's parents). */
 MODEL (
   name marts.fct_order_items,
-  kind INCREMENTAL_BY_TIME_RANGE (
-    time_column order_purchased_at,
-    lookback 240,
-    batch_size 1095
-  ),
+  kind INCREMENTAL_BY_PARTITION,
+  partitioned_by order_id,
+  allow_partials TRUE,
   grain (order_id, order_item_id),
-  depends_on (
-    marts.dim_sellers
-  ),
+  depends_on (staging.lake_files, marts.dim_sellers),
   audits (
     not_null(
       columns := (
@@ -30,16 +28,44 @@ MODEL (
         order_purchased_at,
         product_category_name_english,
         revenue
-      )
+      ),
+      condition := _batch = @current_batch()
     ),
-    unique_combination_of_columns(columns := (order_id, order_item_id)),
-    foreign_key(key := order_id, parent := marts.fct_orders),
-    foreign_key(key := product_id, parent := marts.dim_products),
-    foreign_key(key := seller_id, parent := marts.dim_sellers)
+    unique_combination_of_columns(columns := (order_id, order_item_id), condition := _batch = @current_batch()),
+    foreign_key(key := order_id, parent := marts.fct_orders, condition := _batch = @current_batch()),
+    foreign_key(
+      key := product_id,
+      parent := marts.dim_products,
+      condition := _batch = @current_batch()
+    ),
+    foreign_key(
+      key := seller_id,
+      parent := marts.dim_sellers,
+      condition := _batch = @current_batch()
+    )
   )
 );
 
-WITH orders AS (
+WITH touched_orders AS (
+  SELECT
+    order_id
+  FROM marts.fct_orders
+  WHERE
+    _batch > @watermark()
+  UNION
+  SELECT
+    order_id
+  FROM staging.stg_order_items
+  WHERE
+    _batch > @watermark()
+    OR product_id IN (
+      SELECT
+        product_id
+      FROM intermediate.int_products_translated
+      WHERE
+        _batch > @watermark()
+    )
+), orders AS (
   SELECT
     order_id,
     order_status,
@@ -47,7 +73,11 @@ WITH orders AS (
     order_purchase_date
   FROM marts.fct_orders
   WHERE
-    order_purchased_at BETWEEN @start_ts AND @end_ts
+    @rebuilding() OR order_id IN (
+      SELECT
+        order_id
+      FROM touched_orders
+    )
 ), order_items AS (
   SELECT
     order_id,
@@ -58,11 +88,23 @@ WITH orders AS (
     price,
     freight_value
   FROM staging.stg_order_items
+  WHERE
+    @rebuilding() OR order_id IN (
+      SELECT
+        order_id
+      FROM orders
+    )
 ), products AS (
   SELECT
     product_id,
     product_category_name_english
   FROM marts.dim_products
+  WHERE
+    @rebuilding() OR product_id IN (
+      SELECT
+        product_id
+      FROM order_items
+    )
 ), items_of_orders AS (
   SELECT
     order_items.*,
@@ -83,10 +125,11 @@ SELECT
   product_category_name_english::TEXT AS product_category_name_english, /* The product's category in English (see dim_products). */
   seller_id::TEXT AS seller_id, /* The seller who sold it (key of dim_sellers). */
   order_status::TEXT AS order_status, /* The order's status. */
-  order_purchased_at::TIMESTAMP AS order_purchased_at, /* When the order was placed; the incremental time column. */
+  order_purchased_at::TIMESTAMP AS order_purchased_at, /* When the order was placed. */
   order_purchase_date::DATE AS order_purchase_date, /* The day the order was placed. */
   shipping_limit_at::TIMESTAMP AS shipping_limit_at, /* Latest time the seller may hand the item to the carrier. */
   price::DECIMAL(12, 2) AS price, /* Item price in BRL. */
   freight_value::DECIMAL(12, 2) AS freight_value, /* Freight charged for the item in BRL. */
-  @revenue(order_status, price, freight_value) AS revenue /* Price + freight in BRL; 0 when the order is canceled or unavailable (macros/revenue.py). */
+  @revenue(order_status, price, freight_value) AS revenue, /* Price + freight in BRL; 0 when the order is canceled or unavailable (macros/revenue.py). */
+  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
 FROM items_of_orders

@@ -7,30 +7,22 @@ revenue 0; no payment (one order) gives payment_count 0 and payment_value 0 with
 payment_installments NULL; no review gives review_score NULL; not delivered gives NULL delivery
 columns.
 
-Incremental by purchase time, with a lookback of 240 days: an order keeps changing after it is
-placed, as it is approved, handed to the carrier and delivered (each moves its status) and
-reviewed, so a run rebuilds the new days and the 240 before them. Measured on the sample (20,864
-orders), the last of those events came after purchase: median 10.6 days, p99 46.7, p99.9 77.5,
-at most 208.4 (a delivery); approval at most 12.5, carrier pickup 125.8, review creation 147.9.
-240 days covers every one with a month to spare. A review answered later still (6 of 20,795
-answers in the sample, up to 528 days) reaches this table only when it is restated:
-`sqlmesh plan --restate-model marts.fct_orders`. batch_size 1095 (three years) makes a daily
-run (1 new day + 240 lookback days) one query, and a full backfill from 2016 to today four.
+A run rewrites the orders that changed: those with a new version of the order, its review or its
+customer record, or whose items or payments were rolled up again (rows rewritten after this
+table's watermark), whatever their age: a review answered 500 days after purchase arrives with
+the load that carries it. INCREMENTAL_BY_PARTITION on order_id replaces exactly those rows; no
+order ever leaves the lake, so none is left to delete.
 
 depends_on lists staging.stg_order_items, which the query reads only through
 int_order_items_rolled_up, so that the fct_orders_items_match_staging audit can check the
 rolled-up item money against it. */
 MODEL (
   name marts.fct_orders,
-  kind INCREMENTAL_BY_TIME_RANGE (
-    time_column order_purchased_at,
-    lookback 240,
-    batch_size 1095
-  ),
+  kind INCREMENTAL_BY_PARTITION,
+  partitioned_by order_id,
+  allow_partials TRUE,
   grain order_id,
-  depends_on (
-    staging.stg_order_items
-  ),
+  depends_on (staging.lake_files, staging.stg_order_items),
   audits (
     not_null(
       columns := (
@@ -41,9 +33,10 @@ MODEL (
         order_purchased_at,
         order_purchase_date,
         revenue
-      )
+      ),
+      condition := _batch = @current_batch()
     ),
-    unique_values(columns := order_id),
+    unique_values(columns := order_id, condition := _batch = @current_batch()),
     accepted_values(
       "column" := order_status,
       is_in := (
@@ -55,13 +48,50 @@ MODEL (
         'delivered',
         'canceled',
         'unavailable'
-      )
+      ),
+      condition := _batch = @current_batch()
     ),
     fct_orders_items_match_staging
   )
 );
 
-WITH orders AS (
+WITH touched_orders AS (
+  SELECT
+    order_id
+  FROM staging.stg_orders
+  WHERE
+    _batch > @watermark()
+  UNION
+  SELECT
+    order_id
+  FROM intermediate.int_order_items_rolled_up
+  WHERE
+    _batch > @watermark()
+  UNION
+  SELECT
+    order_id
+  FROM intermediate.int_order_payments_rolled_up
+  WHERE
+    _batch > @watermark()
+  UNION
+  SELECT
+    order_id
+  FROM staging.stg_order_reviews
+  WHERE
+    _batch > @watermark()
+  UNION
+  SELECT
+    order_id
+  FROM staging.stg_orders
+  WHERE
+    customer_id IN (
+      SELECT
+        customer_id
+      FROM staging.stg_customers
+      WHERE
+        _batch > @watermark()
+    )
+), orders AS (
   SELECT
     order_id,
     customer_id,
@@ -73,13 +103,23 @@ WITH orders AS (
     order_estimated_delivery_date
   FROM staging.stg_orders
   WHERE
-    order_purchased_at BETWEEN @start_ts AND @end_ts
+    @rebuilding() OR order_id IN (
+      SELECT
+        order_id
+      FROM touched_orders
+    )
 ), customers AS (
   SELECT
     customer_id,
     customer_unique_id,
     customer_state
   FROM staging.stg_customers
+  WHERE
+    @rebuilding() OR customer_id IN (
+      SELECT
+        customer_id
+      FROM orders
+    )
 ), order_items AS (
   SELECT
     order_id,
@@ -87,6 +127,12 @@ WITH orders AS (
     items_value,
     freight_value
   FROM intermediate.int_order_items_rolled_up
+  WHERE
+    @rebuilding() OR order_id IN (
+      SELECT
+        order_id
+      FROM orders
+    )
 ), order_payments AS (
   SELECT
     order_id,
@@ -95,11 +141,23 @@ WITH orders AS (
     payment_installments,
     payment_type
   FROM intermediate.int_order_payments_rolled_up
+  WHERE
+    @rebuilding() OR order_id IN (
+      SELECT
+        order_id
+      FROM orders
+    )
 ), order_reviews AS (
   SELECT
     order_id,
     review_score
   FROM staging.stg_order_reviews
+  WHERE
+    @rebuilding() OR order_id IN (
+      SELECT
+        order_id
+      FROM orders
+    )
 ), orders_with_parts AS (
   SELECT
     orders.*,
@@ -136,7 +194,7 @@ SELECT
   customer_unique_id::TEXT AS customer_unique_id, /* The person who ordered (key of dim_customers); the customer_id when the customer record is missing. */
   customer_state::TEXT AS customer_state, /* State the order was delivered to (its customer record); NULL when that record is missing. */
   order_status::TEXT AS order_status, /* created, approved, invoiced, processing, shipped, delivered, unavailable or canceled. */
-  order_purchased_at::TIMESTAMP AS order_purchased_at, /* When the customer placed the order (Brazilian local time); the incremental time column. */
+  order_purchased_at::TIMESTAMP AS order_purchased_at, /* When the customer placed the order (Brazilian local time). */
   order_purchased_at::DATE AS order_purchase_date, /* The day the order was placed. */
   order_approved_at::TIMESTAMP AS order_approved_at, /* When the payment was approved; NULL until then. */
   order_delivered_carrier_at::TIMESTAMP AS order_delivered_carrier_at, /* When the seller handed the order to the carrier; NULL until then. */
@@ -154,5 +212,6 @@ SELECT
   is_delivered_late::BOOLEAN AS is_delivered_late, /* Delivered after the promised date; NULL when not delivered. */
   review_score::INT AS review_score, /* The customer's review, 1 (worst) to 5 (best); NULL when not reviewed. */
   @is_revenue_order(order_status)::BOOLEAN AS is_revenue_order, /* FALSE for canceled and unavailable orders, which bring no revenue (macros/revenue.py). */
-  @revenue(order_status, items_value, freight_value) AS revenue /* Item price + freight in BRL; 0 for canceled and unavailable orders (macros/revenue.py). */
+  @revenue(order_status, items_value, freight_value) AS revenue, /* Item price + freight in BRL; 0 for canceled and unavailable orders (macros/revenue.py). */
+  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
 FROM orders_with_delivery

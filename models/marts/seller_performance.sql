@@ -1,36 +1,97 @@
 /* Seller performance: one row per seller (seller_id) in dim_sellers, with what they sold, how
 often their orders arrived on time and how customers rated them. An order with items from
 several sellers counts for each of them, with its delivery and its review. Sellers without sales
-have 0 counts and revenue and NULL rates. */
+have 0 counts and revenue and NULL rates.
+
+A run recomputes the sellers rewritten in dim_sellers and the sellers of the orders rewritten
+in fct_orders or fct_order_items, including the sellers of earlier versions of their items
+(intermediate.int_order_group_keys), since this table's watermark. INCREMENTAL_BY_PARTITION on
+seller_id replaces their rows; a seller gone from dim_sellers gets a row of NULL columns from
+the query, which replaces the stale row and is then deleted by the statement after the query. */
 MODEL (
   name marts.seller_performance,
-  kind FULL,
+  kind INCREMENTAL_BY_PARTITION,
+  partitioned_by seller_id,
+  allow_partials TRUE,
   grain seller_id,
+  depends_on (
+    staging.lake_files
+  ),
   audits (
-    not_null(columns := (seller_id, order_count, item_count, revenue)),
-    unique_values(columns := seller_id),
-    foreign_key(key := seller_id, parent := marts.dim_sellers)
+    not_null(
+      columns := (seller_id, order_count, item_count, revenue),
+      condition := _batch = @current_batch()
+    ),
+    unique_values(columns := seller_id, condition := _batch = @current_batch()),
+    foreign_key(
+      key := seller_id,
+      parent := marts.dim_sellers,
+      condition := _batch = @current_batch()
+    )
   )
 );
 
-WITH sellers AS (
+WITH touched_sellers AS (
+  SELECT
+    seller_id
+  FROM marts.dim_sellers
+  WHERE
+    _batch > @watermark()
+  UNION
+  SELECT
+    seller_id
+  FROM intermediate.int_order_group_keys
+  WHERE
+    NOT seller_id IS NULL
+    AND order_id IN (
+      SELECT
+        order_id
+      FROM marts.fct_orders
+      WHERE
+        _batch > @watermark()
+      UNION
+      SELECT
+        order_id
+      FROM marts.fct_order_items
+      WHERE
+        _batch > @watermark()
+    )
+), sellers AS (
   SELECT
     seller_id,
     seller_city,
     seller_state
   FROM marts.dim_sellers
+  WHERE
+    @rebuilding() OR seller_id IN (
+      SELECT
+        seller_id
+      FROM touched_sellers
+    )
 ), order_items AS (
   SELECT
     order_id,
     seller_id,
     revenue
   FROM marts.fct_order_items
+  WHERE
+    @rebuilding() OR seller_id IN (
+      SELECT
+        seller_id
+      FROM touched_sellers
+    )
 ), orders AS (
   SELECT
     order_id,
     is_delivered_late,
     review_score
   FROM marts.fct_orders
+  WHERE
+    @rebuilding() OR order_id IN (
+      SELECT
+        order_id
+      FROM order_items
+    )
 ), seller_orders AS (
   SELECT
     seller_id,
@@ -58,17 +119,35 @@ WITH sellers AS (
     seller_orders.seller_id
 ), sellers_with_totals AS (
   SELECT
-    sellers.*,
-    COALESCE(seller_totals.order_count, 0) AS order_count,
+    touched_sellers.seller_id,
+    sellers.seller_city,
+    sellers.seller_state,
+    CASE
+      WHEN sellers.seller_id IS NULL
+      THEN NULL
+      ELSE COALESCE(seller_totals.order_count, 0)
+    END AS order_count, /* NULL marks a seller gone from dim_sellers (deleted below). */
     COALESCE(seller_totals.item_count, 0) AS item_count,
     COALESCE(seller_totals.revenue, 0) AS revenue,
     COALESCE(seller_totals.delivered_order_count, 0) AS delivered_order_count,
     seller_totals.on_time_order_count,
     seller_totals.reviewed_order_count,
     seller_totals.average_review_score
-  FROM sellers
+  FROM (
+    SELECT
+      seller_id
+    FROM touched_sellers
+    WHERE
+      NOT @rebuilding()
+    UNION
+    SELECT
+      seller_id
+    FROM sellers
+  ) AS touched_sellers
+  LEFT JOIN sellers
+    ON touched_sellers.seller_id = sellers.seller_id
   LEFT JOIN seller_totals
-    ON sellers.seller_id = seller_totals.seller_id
+    ON touched_sellers.seller_id = seller_totals.seller_id
 )
 SELECT
   seller_id::TEXT AS seller_id, /* The seller. */
@@ -82,5 +161,11 @@ SELECT
     on_time_order_count / NULLIF(delivered_order_count, 0)
   )::DECIMAL(5, 4) AS on_time_delivery_rate, /* Share of delivered orders that arrived by the promised date, 0 to 1; NULL when none was delivered. */
   COALESCE(reviewed_order_count, 0)::INT AS reviewed_order_count, /* Their orders with a review. */
-  average_review_score::DECIMAL(3, 2) AS average_review_score /* Mean review score of their orders, 1 to 5; NULL when none was reviewed. */
-FROM sellers_with_totals
+  average_review_score::DECIMAL(3, 2) AS average_review_score, /* Mean review score of their orders, 1 to 5; NULL when none was reviewed. */
+  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
+FROM sellers_with_totals;
+
+/* A seller gone from dim_sellers: its row of NULL columns replaced the stale one. */
+DELETE FROM @this_model
+WHERE
+  order_count IS NULL

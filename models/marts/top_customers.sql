@@ -1,9 +1,13 @@
 /* Customers ranked by lifetime value: one row per customer (customer_unique_id) who brought any
 revenue, best first, so `SELECT * FROM marts.top_customers LIMIT 20` lists the top 20. Customers
-whose orders were all canceled or unavailable are left out. Equal lifetime values share a rank. */
+whose orders were all canceled or unavailable are left out. Equal lifetime values share a rank.
+
+FULL, allowed by its size: a rank depends on every customer, and it reads dim_customers, one
+already-aggregated row per person. allow_partials makes every run bring it up to date. */
 MODEL (
   name marts.top_customers,
   kind FULL,
+  allow_partials TRUE,
   grain customer_unique_id,
   audits (
     not_null(columns := (customer_unique_id, lifetime_value_rank, lifetime_value)),

@@ -1,36 +1,44 @@
 /* Customer records: one row per customer_id (Olist gives every order its own customer_id;
-customer_unique_id identifies the person), the latest version in the lake. */
+customer_unique_id identifies the person), the latest of its versions.
+
+A run rewrites the customer_ids that new versions touched: it reads their keys from
+staging.stg_customers_versions (rows of batches after this table's watermark), then every version of those
+customer_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on customer_id). */
 MODEL (
   name staging.stg_customers,
-  kind VIEW,
+  kind INCREMENTAL_BY_PARTITION,
+  allow_partials TRUE,
+  partitioned_by customer_id,
   grain customer_id,
+  depends_on (
+    staging.lake_files
+  ),
   audits (
-    not_null(columns := (customer_id, customer_unique_id, customer_zip_code_prefix)),
-    unique_values(columns := customer_id),
-    row_count_matches_lake_keys(lake_table := 'customers', keys := customer_id)
+    not_null(
+      columns := (customer_id, customer_unique_id, customer_zip_code_prefix),
+      condition := _batch = @current_batch()
+    ),
+    unique_values(columns := customer_id, condition := _batch = @current_batch()),
+    every_version_key_has_a_row(versions := staging.stg_customers_versions, keys := customer_id)
   )
 );
 
-WITH source AS (
-  SELECT
-    bronze.customer_id::TEXT AS customer_id,
-    bronze.customer_unique_id::TEXT AS customer_unique_id,
-    bronze.customer_zip_code_prefix::TEXT AS customer_zip_code_prefix,
-    bronze.customer_city::TEXT AS customer_city,
-    bronze.customer_state::TEXT AS customer_state,
-    bronze._dlt_load_id::TEXT AS _dlt_load_id
-  FROM @read_lake('customers') AS bronze
-), latest AS (
-  SELECT
-    *
-  FROM source
-  QUALIFY
-    @is_latest_version(customer_id)
-)
 SELECT
   customer_id::TEXT AS customer_id, /* The customer record of one order. */
   customer_unique_id::TEXT AS customer_unique_id, /* The person: the same across their orders. */
-  @zip_code_prefix(customer_zip_code_prefix)::TEXT AS customer_zip_code_prefix, /* First 5 digits of the zip code, leading zeros kept. */
-  @clean_city(customer_city)::TEXT AS customer_city, /* Lower case, no accents, no state suffix; NULL when unusable. */
-  @clean_state(customer_state)::TEXT AS customer_state /* Two-letter state code, upper case. */
-FROM latest
+  customer_zip_code_prefix::TEXT AS customer_zip_code_prefix, /* First 5 digits of the zip code, leading zeros kept. */
+  customer_city::TEXT AS customer_city, /* Lower case, no accents, no state suffix; NULL when unusable. */
+  customer_state::TEXT AS customer_state, /* Two-letter state code, upper case. */
+  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
+FROM staging.stg_customers_versions
+WHERE
+  @rebuilding()
+  OR customer_id IN (
+    SELECT
+      customer_id
+    FROM staging.stg_customers_versions
+    WHERE
+      _batch > @watermark()
+  )
+QUALIFY
+  @is_latest_version(customer_id)

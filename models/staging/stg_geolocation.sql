@@ -1,41 +1,49 @@
 /* One location per zip code prefix. The source has many rows per prefix (one per address it
 saw, some far outside Brazil): the coordinates are their medians, which outliers barely move,
-and the city and state the ones written most often (ties: alphabetically first). */
+and the city and state the ones written most often (ties: alphabetically first).
+
+A run rewrites the prefixes that new address rows touched: it reads them from
+staging.stg_geolocation_versions (rows of batches after this table's watermark), then every
+address of those prefixes, and replaces their rows (INCREMENTAL_BY_PARTITION on the prefix). A
+prefix only gains addresses (a row's key is its content), so none is ever left empty. */
 MODEL (
   name staging.stg_geolocation,
-  kind VIEW,
+  kind INCREMENTAL_BY_PARTITION,
+  allow_partials TRUE,
+  partitioned_by geolocation_zip_code_prefix,
   grain geolocation_zip_code_prefix,
+  depends_on (
+    staging.lake_files
+  ),
   audits (
-    not_null(columns := (geolocation_zip_code_prefix, geolocation_lat, geolocation_lng)),
-    unique_values(columns := geolocation_zip_code_prefix),
-    row_count_matches_lake_keys(lake_table := 'geolocation', keys := geolocation_zip_code_prefix)
+    not_null(
+      columns := (geolocation_zip_code_prefix, geolocation_lat, geolocation_lng),
+      condition := _batch = @current_batch()
+    ),
+    unique_values(columns := geolocation_zip_code_prefix, condition := _batch = @current_batch()),
+    every_version_key_has_a_row(versions := staging.stg_geolocation_versions, keys := geolocation_zip_code_prefix)
   )
 );
 
-WITH source AS (
+WITH cleaned AS (
   SELECT
-    bronze.geolocation_zip_code_prefix::TEXT AS geolocation_zip_code_prefix,
-    bronze.geolocation_lat::DOUBLE AS geolocation_lat,
-    bronze.geolocation_lng::DOUBLE AS geolocation_lng,
-    bronze.geolocation_city::TEXT AS geolocation_city,
-    bronze.geolocation_state::TEXT AS geolocation_state,
-    bronze._row_key::TEXT AS _row_key,
-    bronze._dlt_load_id::TEXT AS _dlt_load_id
-  FROM @read_lake('geolocation') AS bronze
-), latest AS (
-  SELECT
-    *
-  FROM source
-  QUALIFY
-    @is_latest_version(_row_key)
-), cleaned AS (
-  SELECT
-    @zip_code_prefix(geolocation_zip_code_prefix) AS zip_code_prefix,
+    geolocation_zip_code_prefix AS zip_code_prefix,
     geolocation_lat AS lat,
     geolocation_lng AS lng,
-    @clean_city(geolocation_city) AS city,
-    @clean_state(geolocation_state) AS state
-  FROM latest
+    geolocation_city AS city,
+    geolocation_state AS state
+  FROM staging.stg_geolocation_versions
+  WHERE
+    @rebuilding()
+    OR geolocation_zip_code_prefix IN (
+      SELECT
+        geolocation_zip_code_prefix
+      FROM staging.stg_geolocation_versions
+      WHERE
+        _batch > @watermark()
+    )
+  QUALIFY
+    @is_latest_version(_row_key)
 ), coordinates AS (
   SELECT
     zip_code_prefix,
@@ -74,7 +82,8 @@ SELECT
   coordinates.lat::DOUBLE AS geolocation_lat, /* Median latitude of the prefix's addresses, degrees. */
   coordinates.lng::DOUBLE AS geolocation_lng, /* Median longitude of the prefix's addresses, degrees. */
   most_frequent_city.city::TEXT AS geolocation_city, /* Most frequent cleaned city name. */
-  most_frequent_state.state::TEXT AS geolocation_state /* Most frequent state code. */
+  most_frequent_state.state::TEXT AS geolocation_state, /* Most frequent state code. */
+  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
 FROM coordinates
 LEFT JOIN most_frequent_city
   ON coordinates.zip_code_prefix = most_frequent_city.zip_code_prefix

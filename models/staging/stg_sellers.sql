@@ -1,33 +1,42 @@
-/* Sellers: one row per seller_id, the latest version in the lake. */
+/* Sellers: one row per seller_id, the latest of its versions.
+
+A run rewrites the seller_ids that new versions touched: it reads their keys from
+staging.stg_sellers_versions (rows of batches after this table's watermark), then every version of those
+seller_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on seller_id). */
 MODEL (
   name staging.stg_sellers,
-  kind VIEW,
+  kind INCREMENTAL_BY_PARTITION,
+  allow_partials TRUE,
+  partitioned_by seller_id,
   grain seller_id,
+  depends_on (
+    staging.lake_files
+  ),
   audits (
-    not_null(columns := (seller_id, seller_zip_code_prefix)),
-    unique_values(columns := seller_id),
-    row_count_matches_lake_keys(lake_table := 'sellers', keys := seller_id)
+    not_null(
+      columns := (seller_id, seller_zip_code_prefix),
+      condition := _batch = @current_batch()
+    ),
+    unique_values(columns := seller_id, condition := _batch = @current_batch()),
+    every_version_key_has_a_row(versions := staging.stg_sellers_versions, keys := seller_id)
   )
 );
 
-WITH source AS (
-  SELECT
-    bronze.seller_id::TEXT AS seller_id,
-    bronze.seller_zip_code_prefix::TEXT AS seller_zip_code_prefix,
-    bronze.seller_city::TEXT AS seller_city,
-    bronze.seller_state::TEXT AS seller_state,
-    bronze._dlt_load_id::TEXT AS _dlt_load_id
-  FROM @read_lake('sellers') AS bronze
-), latest AS (
-  SELECT
-    *
-  FROM source
-  QUALIFY
-    @is_latest_version(seller_id)
-)
 SELECT
   seller_id::TEXT AS seller_id, /* The seller. */
-  @zip_code_prefix(seller_zip_code_prefix)::TEXT AS seller_zip_code_prefix, /* First 5 digits of the zip code, leading zeros kept. */
-  @clean_city(seller_city)::TEXT AS seller_city, /* Lower case, no accents, no state suffix; NULL when unusable. */
-  @clean_state(seller_state)::TEXT AS seller_state /* Two-letter state code, upper case. */
-FROM latest
+  seller_zip_code_prefix::TEXT AS seller_zip_code_prefix, /* First 5 digits of the zip code, leading zeros kept. */
+  seller_city::TEXT AS seller_city, /* Lower case, no accents, no state suffix; NULL when unusable. */
+  seller_state::TEXT AS seller_state, /* Two-letter state code, upper case. */
+  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
+FROM staging.stg_sellers_versions
+WHERE
+  @rebuilding()
+  OR seller_id IN (
+    SELECT
+      seller_id
+    FROM staging.stg_sellers_versions
+    WHERE
+      _batch > @watermark()
+  )
+QUALIFY
+  @is_latest_version(seller_id)

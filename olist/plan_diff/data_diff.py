@@ -32,10 +32,30 @@ def diff_data(context: Context, plan: Plan, result: PlanDiff) -> None:
             result.no_data_diff[model] = "no grain: add `grain` to its MODEL block to match rows"
         else:
             with _queries_not_logged():
-                for table_diff in context.table_diff(
-                    "prod", environment, select_models=[model], show=False, limit=SAMPLE_ROWS
-                ):
+                for table_diff in _table_diffs(context, snapshot, environment):
                     result.data_diffs[model] = _data_diff(model, table_diff)
+
+
+def _table_diffs(context: Context, snapshot, environment: str) -> list[TableDiff]:
+    """SQLMesh's table_diff of the model's prod view and its view in `environment`.
+
+    Between environments, table_diff passes over a forward-only change of a model whose prod
+    version was not forward-only (SQLMesh 0.236 looks at prod's snapshot only), although the
+    environment's view reads the change's preview table: an INCREMENTAL_BY_PARTITION model's
+    every change. The two views are then compared as tables, on the model's grain."""
+    model = snapshot.node.name
+    if not snapshot.is_forward_only:
+        return context.table_diff(
+            "prod", environment, select_models=[model], show=False, limit=SAMPLE_ROWS
+        )
+    schema, name = model.split(".")
+    return context.table_diff(
+        f"{schema}.{name}",
+        f"{schema}__{environment}.{name}",
+        on=snapshot.model.on,
+        show=False,
+        limit=SAMPLE_ROWS,
+    )
 
 
 @contextmanager

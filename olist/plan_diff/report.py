@@ -239,7 +239,8 @@ def _indirectly_modified(changes: Sequence[ModelChange]) -> list[str]:
     return [
         "### Indirectly modified",
         "Their SQL is unchanged; they read a directly modified model, so they are rebuilt "
-        "(breaking) or reuse prod's data (non-breaking).",
+        "(breaking), reuse prod's data (non-breaking), or are previewed here while prod keeps "
+        "its tables until they are restated (forward-only).",
         _table(("model", "change", "because of"), rows),
     ]
 

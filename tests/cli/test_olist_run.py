@@ -1,5 +1,5 @@
-"""`olist run`: the warehouse follows the lake, a rerun computes nothing, a locked warehouse is
-refused before any loading.
+"""`olist run`: the warehouse follows the lake reading only its new files, a rerun computes
+nothing, a locked warehouse is refused before any loading.
 
 Runs in-process on the embedded default (DuckDB staging, local lake, local gateway) with every
 path in the test's own folder; the full stack runs the same code (see test_compose.py).
@@ -66,7 +66,7 @@ def test_warehouse_follows_new_lake_loads_and_a_rerun_computes_nothing(run_env, 
     as_of_february = _fct_orders(run_env)
 
     assert olist("run", "--source", str(march)) == 0
-    assert "Warehouse rebuilt from the lake's new loads" in capsys.readouterr().out
+    assert "Warehouse updated from 1 new lake export(s)" in capsys.readouterr().out
     as_of_march = _fct_orders(run_env)
     assert len(as_of_march) == staging_counts(current_settings(), ("orders",))["orders"]
     assert len(as_of_march) > len(as_of_february)
@@ -88,6 +88,19 @@ def test_warehouse_follows_new_lake_loads_and_a_rerun_computes_nothing(run_env, 
     assert "Warehouse up to date" in unreadable_lake, unreadable_lake
     assert _summary(unreadable_lake) == _summary(rerun)
 
+    # With new data, the update reads the new export's files and no other: the unreadable files
+    # of the earlier exports are not opened.
+    april = run_env.workdir / "apr"
+    assert (
+        olist("snapshot", "--source", str(source), "--as-of", "2018-04-30", "--out", str(april))
+        == 0
+    )
+    assert olist("run", "--source", str(april)) == 0
+    assert "Warehouse updated from 1 new lake export(s)" in capsys.readouterr().out
+    as_of_april = _fct_orders(run_env)
+    assert len(as_of_april) == staging_counts(current_settings(), ("orders",))["orders"]
+    assert len(as_of_april) > len(as_of_march)
+
 
 def test_an_export_made_outside_olist_run_still_reaches_the_warehouse(run_env, capsys):
     source = run_env.workdir / "source"
@@ -105,7 +118,7 @@ def test_an_export_made_outside_olist_run_still_reaches_the_warehouse(run_env, c
     assert olist("run", "--source", str(source)) == 0  # its own export finds nothing new
     output = capsys.readouterr().out
     assert "Nothing new since the last export" in output
-    assert "Warehouse rebuilt from the lake's new loads" in output
+    assert "Warehouse updated from 1 new lake export(s)" in output
     assert len(_fct_orders(run_env)) == 994
 
 

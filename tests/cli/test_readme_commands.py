@@ -165,37 +165,44 @@ def test_querying_commands_from_the_readme_work(olist_env, request: pytest.Fixtu
     assert "[20 rows x" in fetched
 
 
-def test_daily_run_commands_from_the_readme_replay_two_months(olist_env):
+def test_daily_run_commands_from_the_readme_take_in_a_new_month(olist_env):
     project = _project_copy(olist_env)
     olist_env.set(OLIST_STAGING_URL="duckdb:///data/staging.duckdb")
     generate(project / "data/demo", 0.02)
-    commands = readme_commands("### Daily runs: only the new days and the lookback")
-    assert any("sqlmesh run --end 2018-07-31" in c for c in commands)
+    commands = readme_commands("### Daily runs: only the new exports, only what they touch")
+    assert commands[-1].endswith("sqlmesh run --ignore-cron")
     outputs = _run_block(commands, project)
-    assert "insert 2017-11-03 - 2018-07-31" in " ".join(outputs[-1].split())
+    run = " ".join(outputs[-1].split())
+    assert "marts.fct_orders [insert partitions" in run, run
     july_orders = sum(1 for _ in (project / "data/july/olist_orders_dataset.csv").open()) - 1
     with duckdb.connect(str(project / "data/warehouse.duckdb"), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM marts.fct_orders").fetchone()[0] == july_orders
+        # The run wrote July's new and changed orders, not the history.
+        written, batch = con.sql(
+            "SELECT count(*) FILTER (WHERE _batch = (SELECT max(_batch) FROM marts.fct_orders)), "
+            "max(_batch) FROM marts.fct_orders"
+        ).fetchone()
+    assert batch == 2 and 0 < written < july_orders / 2
 
 
 def test_dev_environment_commands_from_the_readme_work(olist_env, request: pytest.FixtureRequest):
     project = _with_prod_on_the_sample(olist_env, request)
     # The change a developer would make: the mart's city in capitals, and its unit test to match.
-    mart = project / "models/marts/dim_customers.sql"
+    mart = project / "models/marts/top_customers.sql"
     mart.write_text(mart.read_text().replace("customer_city::TEXT", "UPPER(customer_city)::TEXT"))
-    unit_test = unit_test_file("marts.dim_customers", project)
+    unit_test = unit_test_file("marts.top_customers", project)
     expected = unit_test.read_text().split("\n  outputs:\n")
     assert len(expected) == 2, "the unit test's layout changed: adapt this edit"
-    for city in ("curitiba", "rio de janeiro"):
+    for city in ("sao paulo", "curitiba", "recife"):
         expected[1] = expected[1].replace(
             f"customer_city: {city},", f"customer_city: {city.upper()},"
         )
     unit_test.write_text("\n  outputs:\n".join(expected))
     commands = readme_commands("### Developing a change: dev environments")
     plan_dev, table_diff, table_name, promote = _run_block(commands, project)
-    assert "Directly Modified" in plan_dev and "dim_customers" in plan_dev
+    assert "Directly Modified" in plan_dev and "top_customers" in plan_dev
     assert "customer_city" in table_diff
-    assert "marts__dev" not in table_name and "dim_customers" in table_name
+    assert "marts__dev" not in table_name and "top_customers" in table_name
     assert "No physical layer updates to perform" in " ".join(promote.split())
 
 

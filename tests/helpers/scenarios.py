@@ -12,6 +12,7 @@ themselves come from helpers.warehouse.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.servers import PostgresRole, temporary_database
+from helpers.servers import TEST_BUCKET_PREFIX, PostgresRole, S3Server, temporary_database
 from helpers.warehouse import (
     NON_UTC_TIME_ZONE,
     REPO_ROOT,
@@ -28,6 +29,7 @@ from helpers.warehouse import (
     run_sqlmesh,
     state_connection_env,
 )
+from olist.config import S3Settings, Settings
 
 # What SQLMesh loads: the project's configuration, models, macros, audits and YAML unit tests.
 PROJECT_FOLDERS = ("models", "macros", "audits")
@@ -179,3 +181,38 @@ def succeeded(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedP
     command = " ".join(map(str, result.args))
     assert result.returncode == 0, f"{command} failed:\n{result.stdout}{result.stderr}"
     return result
+
+
+def new_lake(request: pytest.FixtureRequest, gateway: str, work: Path) -> SampleLake:
+    """An empty lake for `gateway` (a local folder, or a new S3 bucket) and its own staging."""
+    s3: S3Settings | None = None
+    lake_url = str(work / "lake")
+    if gateway == "full":
+        server: S3Server = request.getfixturevalue("s3_server")
+        bucket = server.create_bucket(f"{TEST_BUCKET_PREFIX}{secrets.token_hex(6)}")
+        lake_url = f"{bucket}/lake"
+        s3 = S3Settings(
+            endpoint_url=server.endpoint_url,
+            access_key_id=server.access_key_id,
+            secret_access_key=server.secret_access_key,
+            region=server.region,
+        )
+    settings = Settings(
+        staging_url=f"duckdb:///{work}/staging.duckdb",
+        lake_url=lake_url,
+        data_dir=work / "data",
+        s3=s3,
+    )
+    env = {
+        "OLIST_STAGING_URL": settings.staging_url,
+        "OLIST_LAKE_URL": settings.lake_url,
+        "OLIST_DATA_DIR": str(settings.data_dir),
+    }
+    if s3 is not None:
+        env |= {
+            "OLIST_S3_ENDPOINT_URL": s3.endpoint_url or "",
+            "OLIST_S3_ACCESS_KEY_ID": s3.access_key_id,
+            "OLIST_S3_SECRET_ACCESS_KEY": s3.secret_access_key,
+            "OLIST_S3_REGION": s3.region,
+        }
+    return SampleLake(settings=settings, env=env)

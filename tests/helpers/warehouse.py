@@ -193,11 +193,22 @@ def built_once(
     return folder
 
 
+@contextmanager
+def exporting_from_sample_staging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One export from the session's staging file at a time, across xdist workers: an export
+    opens the file for writing (dlt's pipeline state), and DuckDB lets one process do that."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    with FileLock(root / "sample-staging-export.lock"):
+        yield
+
+
 @pytest.fixture(scope="session")
 def sample_staging(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> dict[str, str]:
     """The sample ingested into a DuckDB staging file (once per run); the settings that reach it.
 
-    Read-only for everyone after it is built: the exports below open it read-only.
+    Not changed after it is built; the exports below take turns (exporting_from_sample_staging).
     """
 
     def env_of(work: Path) -> dict[str, str]:
@@ -223,7 +234,8 @@ def sample_lake(
         }
 
     def export(work: Path) -> None:
-        run_olist(env_of(work), "export", cwd=work)
+        with exporting_from_sample_staging(tmp_path_factory):
+            run_olist(env_of(work), "export", cwd=work)
 
     work = built_once(tmp_path_factory, "sample-lake", export)
     settings = Settings(
@@ -258,7 +270,8 @@ def s3_sample_lake(
         "OLIST_S3_SECRET_ACCESS_KEY": s3.secret_access_key,
         "OLIST_S3_REGION": s3.region,
     }
-    run_olist(env, "export", cwd=work)
+    with exporting_from_sample_staging(tmp_path_factory):
+        run_olist(env, "export", cwd=work)
     settings = Settings(
         staging_url=sample_staging["OLIST_STAGING_URL"],
         lake_url=lake_url,

@@ -83,23 +83,25 @@ def replace_once(path: Path, old: str, new: str) -> None:
 
 
 def exclude_canceled_orders(repository: Path) -> None:
+    touched = "@rebuilding() OR order_id IN (SELECT order_id FROM touched_orders)"
     replace_once(
         repository / "models/marts/fct_order_items.sql",
-        "    order_purchased_at BETWEEN @start_ts AND @end_ts\n",
-        "    order_purchased_at BETWEEN @start_ts AND @end_ts AND order_status <> 'canceled'\n",
+        "    @rebuilding() OR order_id IN (\n      SELECT\n        order_id\n"
+        "      FROM touched_orders\n    )\n), order_items AS (",
+        f"    order_status <> 'canceled' AND ({touched})\n), order_items AS (",
     )
 
 
 def add_repeat_customer_column(repository: Path) -> None:
     last_column = (
-        "  customer_lng::DOUBLE AS customer_lng /* Longitude of the zip code prefix (median of "
-        "its addresses); NULL when unknown. */\n"
+        "  @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row "
+        "(macros/incremental.py). */\n"
     )
     replace_once(
         repository / "models/marts/dim_customers.sql",
         last_column,
-        last_column.replace(" /* Longitude", ", /* Longitude")
-        + "  (order_count > 1)::BOOLEAN AS is_repeat_customer /* Placed more than one order. */\n",
+        "  (order_count > 1)::BOOLEAN AS is_repeat_customer, /* Placed more than one order. */\n"
+        + last_column,
     )
     unit_test = unit_test_file("marts.dim_customers", repository)
     replace_once(
@@ -231,15 +233,16 @@ def test_base_against_itself_has_no_model_changes(plan_diffs):
     assert "**No model changes**" in report, report
 
 
-def test_changed_filter_is_breaking_rebuilds_downstream_and_loses_the_filtered_rows(plan_diffs):
+def test_changed_filter_is_previewed_with_its_downstream_and_loses_the_filtered_rows(plan_diffs):
     report = plan_diffs.runs["breaking-filter"].report
     lost = plan_diffs.canceled_order_items
     prod_rows = plan_diffs.prod_before["marts.fct_order_items"][1]
 
-    assert "#### `marts.fct_order_items`: breaking" in report, report
-    # Its downstream models read it unchanged: rebuilt, because it broke.
+    # An incremental model: its change is forward-only, previewed in the environment.
+    assert "#### `marts.fct_order_items`: forward-only" in report, report
+    # Its downstream models read it unchanged: previewed with it.
     for downstream in ("marts.product_category_sales", "marts.seller_performance"):
-        assert f"| `{downstream}` | indirect breaking | `marts.fct_order_items` |" in report
+        assert f"| `{downstream}` | forward-only | `marts.fct_order_items` |" in report
     assert lost > 0, "the generated data set has no canceled order with items"
     assert (
         f"**Data**: `marts.fct_order_items` rows {prod_rows:,} → {prod_rows - lost:,} "
@@ -257,12 +260,12 @@ def test_a_broken_unit_test_is_in_the_report_and_fails_the_command(plan_diffs):
     assert "the report says where" in run.stderr
 
 
-def test_added_column_is_non_breaking_and_changes_no_existing_value(plan_diffs):
+def test_added_column_is_forward_only_and_changes_no_existing_value(plan_diffs):
     report = succeeded(plan_diffs.runs["added-column"]).report
     rows = plan_diffs.prod_before["marts.dim_customers"][1]
 
-    assert "#### `marts.dim_customers`: non-breaking" in report, report
-    assert "| `marts.top_customers` | indirect non-breaking | `marts.dim_customers` |" in report
+    assert "#### `marts.dim_customers`: forward-only" in report, report
+    assert "| `marts.top_customers` | forward-only | `marts.dim_customers` |" in report
     assert "Columns added: `is_repeat_customer` (BOOLEAN)." in report
     assert f"**Data**: `marts.dim_customers` rows {rows:,} → {rows:,}; 1 column added." in report
     assert f"| on both sides, identical | {rows:,} | {rows:,} |" in report

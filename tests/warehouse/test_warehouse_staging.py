@@ -123,8 +123,8 @@ def test_full_gateway_keeps_sqlmesh_state_in_postgresql_not_in_the_warehouse(ful
     assert ("sqlmesh",) not in warehouse_schemas
 
 
-def test_a_missing_lake_folder_fails_the_plan_naming_the_folder(tmp_path: Path):
-    # A lake nothing was exported to yet: every table folder is missing.
+def test_a_lake_without_exports_fails_the_plan_naming_where_it_looked(tmp_path: Path):
+    # A lake nothing was exported to yet (or a wrong OLIST_LAKE_URL): no export recorded.
     lake = tmp_path / "lake"
     lake.mkdir()
     env = {"OLIST_LAKE_URL": str(lake), "OLIST_WAREHOUSE_PATH": str(tmp_path / "wh.duckdb")}
@@ -133,7 +133,10 @@ def test_a_missing_lake_folder_fails_the_plan_naming_the_folder(tmp_path: Path):
 
     output = output_of(result)
     assert result.returncode != 0
-    assert f"{lake}/sellers/*.parquet" in output.replace("\n", "")
+    # The console wraps long lines anywhere, even inside the path.
+    unwrapped = "".join(output.split())
+    assert f"nothingmatches{lake}/_dlt_loads/*" in unwrapped, output
+    assert "`olistexport`" in unwrapped, output
     assert "Traceback" not in output
 
 

@@ -1,0 +1,48 @@
+/* Versions of sellers: one row per (seller_id, _lake_load_id), every version of a key that a lake
+export brought, cleaned once when its export arrives. A run reads only the Parquet files of the exports
+this table does not hold yet (@read_new_loads) and adds them, one partition per export: nothing is read
+twice. A key changed twice between two exports has one version per export (the later staging load). */
+MODEL (
+  name staging.stg_sellers_versions,
+  kind INCREMENTAL_BY_PARTITION,
+  allow_partials TRUE,
+  partitioned_by _lake_load_id,
+  grain (seller_id, _lake_load_id),
+  depends_on (
+    staging.lake_files
+  ),
+  audits (
+    not_null(
+      columns := (seller_id, _dlt_load_id, _lake_load_id, _batch),
+      condition := _batch = @current_batch()
+    ),
+    unique_combination_of_columns(columns := (seller_id, _lake_load_id), condition := _batch = @current_batch())
+  )
+);
+
+WITH source AS (
+  SELECT
+    bronze.seller_id::TEXT AS seller_id,
+    bronze.seller_zip_code_prefix::TEXT AS seller_zip_code_prefix,
+    bronze.seller_city::TEXT AS seller_city,
+    bronze.seller_state::TEXT AS seller_state,
+    bronze._dlt_load_id::TEXT AS _dlt_load_id,
+    bronze._lake_load_id::TEXT AS _lake_load_id,
+    bronze._batch::INT AS _batch
+  FROM @read_new_loads('sellers') AS bronze
+), latest AS (
+  SELECT
+    *
+  FROM source
+  QUALIFY
+    @is_latest_version(seller_id, _lake_load_id)
+)
+SELECT
+  seller_id::TEXT AS seller_id, /* The seller. */
+  @zip_code_prefix(seller_zip_code_prefix)::TEXT AS seller_zip_code_prefix, /* First 5 digits of the zip code, leading zeros kept. */
+  @clean_city(seller_city)::TEXT AS seller_city, /* Lower case, no accents, no state suffix; NULL when unusable. */
+  @clean_state(seller_state)::TEXT AS seller_state, /* Two-letter state code, upper case. */
+  _dlt_load_id::TEXT AS _dlt_load_id, /* The staging load that wrote this version (dlt's load id): the latest version of a key has the greatest. */
+  _lake_load_id::TEXT AS _lake_load_id, /* The lake export that brought it (the partition this table is replaced by). */
+  _batch::INT AS _batch /* The warehouse run that took the export in (staging.lake_files). */
+FROM latest
