@@ -244,10 +244,11 @@ class DailyReplayTests:
     gateway: str
 
     @pytest.fixture(scope="class")
+    @classmethod
     def replayed(
-        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, daily_lake
+        cls, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, daily_lake
     ) -> Iterator[Replayed]:
-        gateway = self.gateway
+        gateway = cls.gateway
         work = tmp_path_factory.mktemp(f"replay-{gateway}")
         lake = new_lake(request, gateway, work)
         warehouse = work / "replayed.duckdb"
