@@ -140,12 +140,19 @@ def _context(project: Path, with_unit_tests: bool):
 
 
 def _changed_models(context, prod) -> list[str]:
-    """The models whose fingerprint differs from prod's (all of them when there is no prod)."""
+    """The models whose fingerprint differs from prod's, added or removed ones included (all of
+    them when there is no prod). Fingerprinted locally: `context.snapshots` would also fetch
+    each snapshot from the state, two seconds of a no-change update at 1x."""
+    from sqlmesh.core.snapshot import fingerprint_from_node
+
     in_prod = {s.name: s.fingerprint for s in prod.snapshots} if prod is not None else {}
+    nodes = {**context.models, **context.standalone_audits}
+    cache: dict = {}
+    local = {
+        node.fqn: fingerprint_from_node(node, nodes=nodes, cache=cache) for node in nodes.values()
+    }
     return sorted(
-        snapshot.name
-        for snapshot in context.snapshots.values()
-        if in_prod.get(snapshot.name) != snapshot.fingerprint
+        name for name in local.keys() | in_prod.keys() if local.get(name) != in_prod.get(name)
     )
 
 
@@ -156,7 +163,9 @@ def _apply_model_changes(context, prod, changed: list[str]) -> list[str]:
     edited = [
         name
         for name in changed
-        if name in in_prod and context.get_model(name).kind.name == PARTITION_KIND
+        if name in in_prod
+        and name in context.models
+        and context.get_model(name).kind.name == PARTITION_KIND
     ]
     built: set[str] = set()
     if edited:
