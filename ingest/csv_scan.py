@@ -13,6 +13,7 @@ import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -23,9 +24,11 @@ from ingest.source_records import SourceRecord, iter_records
 from ingest.tables import (
     DUCKDB_TYPES,
     EXPECTED,
+    PARSED_AS,
     ROW_HASH,
     ROW_KEY,
     VALID_WHEN,
+    Column,
     SourceTable,
     conform,
 )
@@ -71,6 +74,12 @@ def check_file(path: Path, table: SourceTable) -> None:
         )
     with path.open("rb") as handle:
         first_line = handle.readline()
+    problem = _not_a_utf8_csv(first_line)
+    if problem:
+        raise SourceFileError(
+            f"{path}: {problem}. Nothing was loaded. The {table.name} table is read from a "
+            "plain UTF-8 CSV file with a line break after each record."
+        )
     if not first_line.strip():
         raise SourceFileError(
             f"{path}: the file is empty; line 1 should be the header "
@@ -101,22 +110,73 @@ def check_file(path: Path, table: SourceTable) -> None:
     )
 
 
-def _value_checks(table: SourceTable) -> list[tuple[str, str, str]]:
+# File signatures of what people hand over instead of a CSV file, and what to do about each.
+_SIGNATURES = (
+    (b"\x1f\x8b", "the file is gzip-compressed; decompress it (gunzip) and run again"),
+    (b"PK\x03\x04", "the file is a ZIP archive; extract the CSV file from it and run again"),
+    (b"\xff\xfe", "the file is encoded as UTF-16; re-save it as UTF-8 and run again"),
+    (b"\xfe\xff", "the file is encoded as UTF-16; re-save it as UTF-8 and run again"),
+)
+
+
+def _not_a_utf8_csv(first_line: bytes) -> str | None:
+    """Why a file whose first line (up to its first LF) is `first_line` cannot be read, if so."""
+    for signature, problem in _SIGNATURES:
+        if first_line.startswith(signature):
+            return problem
+    if b"\x00" in first_line:  # UTF-16 or UTF-32 without a byte order mark, or a binary file
+        return (
+            "the header holds NUL bytes: the file is binary or encoded as UTF-16/UTF-32; "
+            "re-save it as UTF-8 and run again"
+        )
+    if b"\r" in first_line.rstrip(b"\r\n"):
+        return (
+            "its lines end with a lone carriage return (CR, old Mac style); convert the line "
+            "endings to LF or CRLF and run again"
+        )
+    return None
+
+
+def _shown(c: str) -> str:
+    """SQL for a checked value as a reason quotes it; a NUL byte is written `\\x00`, because
+    PostgreSQL cannot store it in the quarantine either."""
+    return f"'\"' || replace(CAST({c} AS VARCHAR), chr(0), '\\x00') || '\"'"
+
+
+def _value_checks(table: SourceTable, file_time: datetime) -> list[tuple[str, str, str]]:
     """(column, SQL condition that flags a bad row, SQL expression for the reason)."""
+    file_time_sql = f"TIMESTAMP {sql_string(file_time.isoformat(sep=' '))}"
     checks = []
     for column in table.columns:
         c = _quote(column.name)
         if not column.nullable:
             message = f"{column.name}: missing value; expected {EXPECTED[column.kind]}"
             checks.append((column.name, f"{c} IS NULL", sql_string(message)))
+        if PARSED_AS[column.kind] == "VARCHAR":
+            # DuckDB keeps a NUL byte in a value; PostgreSQL cannot store one. Both refuse it,
+            # so the two staging databases always hold the same rows.
+            message = (
+                f"{column.name}: the value holds a NUL byte (\\x00), which the staging database "
+                "cannot store; remove it from the file"
+            )
+            checks.append((column.name, f"contains({c}, chr(0))", sql_string(message)))
         if column.kind in VALID_WHEN:
-            condition = f"{c} IS NOT NULL AND NOT ({VALID_WHEN[column.kind].format(c=c)})"
+            valid = VALID_WHEN[column.kind].format(c=c, file_time=file_time_sql)
+            condition = f"{c} IS NOT NULL AND NOT ({valid})"
             reason = (
                 f"{sql_string(f'{column.name}: expected {EXPECTED[column.kind]}, got ')}"
-                f" || CAST({c} AS VARCHAR)"
+                f" || {_shown(c)}"
             )
             checks.append((column.name, condition, reason))
     return checks
+
+
+def _loaded_value(column: Column) -> str:
+    """SQL for a checked column's value as it is loaded (a rejected row's may be NULL)."""
+    c = f"c.{_quote(column.name)}"
+    if PARSED_AS[column.kind] == DUCKDB_TYPES[column.kind]:
+        return c
+    return f"TRY_CAST({c} AS {DUCKDB_TYPES[column.kind]})"
 
 
 KNOWN_ROWS = "known_rows"  # (merge key, row hash) of the rows already in staging
@@ -133,7 +193,7 @@ FLAG_COLUMNS = ["_reject_reason", "_reject_column", "_duplicate_of", "_record_in
 def parse_statement(path: Path, table: SourceTable) -> str:
     """Parse and type a source file into PARSED_ROWS; unparsable rows go to `reject_errors`."""
     columns = ", ".join(
-        f"{sql_string(c.name)}: {sql_string(DUCKDB_TYPES[c.kind])}" for c in table.columns
+        f"{sql_string(c.name)}: {sql_string(PARSED_AS[c.kind])}" for c in table.columns
     )
     return f"""
 CREATE TEMP TABLE {PARSED_ROWS} AS
@@ -148,24 +208,27 @@ FROM read_csv(
 """
 
 
-def check_query(table: SourceTable, *, compare_known: bool = False) -> str:
+def check_query(table: SourceTable, file_time: datetime, *, compare_known: bool = False) -> str:
     """Check, key and hash the parsed rows (see `parse_statement`).
 
     Every row gets a `_status`: REJECTED (with a reason), UNCHANGED (with `compare_known`, when
     the table `known_rows`, see KNOWN_ROWS, holds its key with the same hash) or NEW.
     """
-    checks = _value_checks(table)
+    checks = _value_checks(table, file_time)
     reason = "NULLIF(concat_ws('; ', {}), '')".format(
         ", ".join(f"CASE WHEN {cond} THEN {msg} END" for _, cond, msg in checks)
     )
     first_bad_column = "coalesce({})".format(
         ", ".join(f"CASE WHEN {cond} THEN {sql_string(col)} END" for col, cond, _ in checks)
     )
-    values = [f"c.{_quote(n)}" for n in table.column_names]
+    values = [_loaded_value(column) for column in table.columns]
     # DuckDB's 64-bit hash is enough to tell whether the row under one key changed (a collision
     # is 2^-63 likely) and costs almost nothing; halved to fit a signed BIGINT. It may change with
     # a DuckDB upgrade, which then re-merges every row once, losing nothing.
-    selected = [*values, f"CAST(hash({', '.join(values)}) // 2 AS BIGINT) AS {ROW_HASH}"]
+    selected = [
+        *(f"{v} AS {_quote(n)}" for v, n in zip(values, table.column_names, strict=True)),
+        f"CAST(hash({', '.join(values)}) // 2 AS BIGINT) AS {ROW_HASH}",
+    ]
     if table.primary_key:
         keys = [_quote(n) for n in table.primary_key]
         # Keys repeat only among rows that pass every other check: a bad first row must not take
@@ -248,6 +311,13 @@ def _parser_reason(table: SourceTable, error_type: str, column: str | None, mess
     return _PARSER_REASONS.get(error_type, message)
 
 
+def _file_time(path: Path) -> datetime:
+    """The latest time an event in the file can have happened: when it was last written, plus a
+    day for clocks and time zones (Olist's times are Brazil's local time, the file's is UTC)."""
+    written = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+    return written + timedelta(days=1)
+
+
 class CsvScan:
     """One pass over one source file. Iterate `batches()`, then read `result`.
 
@@ -285,7 +355,9 @@ class CsvScan:
                 con.register("known_rows_stream", self._known_rows)
                 con.execute(f"CREATE TEMP TABLE {KNOWN_ROWS} AS FROM known_rows_stream")
             con.execute(parse_statement(self.path, self.table))
-            query = check_query(self.table, compare_known=self._known_rows is not None)
+            query = check_query(
+                self.table, _file_time(self.path), compare_known=self._known_rows is not None
+            )
             for batch in con.execute(query).to_arrow_reader(BATCH_ROWS):
                 self.result.source_rows += batch.num_rows
                 status = batch.column("_status")

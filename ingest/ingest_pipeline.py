@@ -102,7 +102,7 @@ def _naive_timestamp_hints(table: SourceTable) -> dict[str, dict[str, object]]:
     return {
         c.name: {"data_type": "timestamp", "timezone": False, "precision": 6}
         for c in table.columns
-        if c.kind is Kind.TIMESTAMP
+        if c.kind in (Kind.TIMESTAMP, Kind.EVENT_TIME)
     }
 
 

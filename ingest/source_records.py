@@ -26,7 +26,8 @@ class SourceRecord:
     @property
     def text(self) -> str:
         # Invalid UTF-8 is itself a rejection reason; keep the bad bytes visible as \xNN escapes.
-        return self.raw.decode("utf-8", errors="backslashreplace")
+        # So is a NUL byte, which PostgreSQL cannot store even in the quarantine.
+        return self.raw.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
 
 
 def iter_records(path: Path) -> Iterator[SourceRecord]:

@@ -19,7 +19,8 @@ class Kind(Enum):
     ID = "id"  # 32-character lowercase hex identifier
     ZIP = "zip"  # 5-digit zip code prefix kept as text (leading zeros matter: 04195)
     TEXT = "text"
-    TIMESTAMP = "timestamp"  # local time, no zone: YYYY-MM-DD HH:MM:SS
+    TIMESTAMP = "timestamp"  # a deadline or estimate, local time, no zone: YYYY-MM-DD HH:MM:SS
+    EVENT_TIME = "event time"  # when something happened: a TIMESTAMP not after the file's time
     MONEY = "money"  # BRL, DECIMAL(12,2), never negative
     COUNT = "count"  # non-negative integer
     SCORE = "score"  # review score 1..5
@@ -31,6 +32,7 @@ DUCKDB_TYPES = {
     Kind.ZIP: "VARCHAR",
     Kind.TEXT: "VARCHAR",
     Kind.TIMESTAMP: "TIMESTAMP",
+    Kind.EVENT_TIME: "TIMESTAMP",
     Kind.MONEY: "DECIMAL(12,2)",
     Kind.COUNT: "INTEGER",
     Kind.SCORE: "INTEGER",
@@ -42,18 +44,33 @@ EXPECTED = {
     Kind.ID: "a 32-character lowercase hexadecimal id",
     Kind.ZIP: "a 5-digit zip code prefix (leading zeros kept, e.g. 04195)",
     Kind.TEXT: "text",
-    Kind.TIMESTAMP: "a timestamp formatted YYYY-MM-DD HH:MM:SS",
+    Kind.TIMESTAMP: "a timestamp formatted YYYY-MM-DD HH:MM:SS, from 2000 to 2099",
+    Kind.EVENT_TIME: (
+        "a timestamp formatted YYYY-MM-DD HH:MM:SS, from 2000 to the day the file was written"
+    ),
     Kind.MONEY: "a non-negative amount with at most 2 decimals, e.g. 129.90",
     Kind.COUNT: "a non-negative whole number",
     Kind.SCORE: "a whole number from 1 to 5",
     Kind.COORDINATE: "a decimal number of degrees, e.g. -23.5478",
 }
 
-# SQL that is true when a non-null value of the kind is valid; `{c}` is the quoted column.
+# The types DuckDB's CSV reader parses each kind into. Money is read as text and checked before it
+# is cast, because the reader rounds a third decimal away (1.234 -> 1.23) where it must be refused.
+PARSED_AS = {**DUCKDB_TYPES, Kind.MONEY: "VARCHAR"}
+
+# Timestamps outside the data set's era are typos or placeholders (1900-01-01, 2100-01-01), and an
+# event cannot have happened after the file recording it was written (a day's grace for clocks).
+EARLIEST_TIMESTAMP = "TIMESTAMP '2000-01-01'"
+
+# SQL that is true when a non-null parsed value of the kind is valid; `{c}` is the quoted column,
+# `{file_time}` the file's modification time (see EVENT_TIME).
 VALID_WHEN = {
     Kind.ID: "regexp_full_match({c}, '[0-9a-f]{{32}}')",
     Kind.ZIP: "regexp_full_match({c}, '[0-9]{{5}}')",
-    Kind.MONEY: "{c} >= 0",
+    Kind.TIMESTAMP: f"{{c}} >= {EARLIEST_TIMESTAMP} AND {{c}} < TIMESTAMP '2100-01-01'",
+    Kind.EVENT_TIME: f"{{c}} >= {EARLIEST_TIMESTAMP} AND {{c}} <= {{file_time}}",
+    # Up to 10 digits and 2 decimals (DECIMAL(12,2)); zeros after them change nothing.
+    Kind.MONEY: r"regexp_full_match({c}, '[0-9]{{1,10}}(\.[0-9]{{0,2}}0*)?')",
     Kind.COUNT: "{c} >= 0",
     Kind.SCORE: "{c} BETWEEN 1 AND 5",
     Kind.COORDINATE: "abs({c}) <= 180",
@@ -66,6 +83,7 @@ ARROW_TYPES = {
     Kind.ZIP: pa.string(),
     Kind.TEXT: pa.string(),
     Kind.TIMESTAMP: pa.timestamp("us"),
+    Kind.EVENT_TIME: pa.timestamp("us"),
     Kind.MONEY: pa.decimal128(12, 2),
     Kind.COUNT: pa.int32(),
     Kind.SCORE: pa.int32(),
@@ -190,8 +208,8 @@ TABLES: tuple[SourceTable, ...] = (
             ("review_score", Kind.SCORE),
             ("review_comment_title", Kind.TEXT, True),
             ("review_comment_message", Kind.TEXT, True),
-            ("review_creation_date", Kind.TIMESTAMP),
-            ("review_answer_timestamp", Kind.TIMESTAMP),
+            ("review_creation_date", Kind.EVENT_TIME),
+            ("review_answer_timestamp", Kind.EVENT_TIME),
         ),
         # review_id repeats across orders in Olist: only the pair identifies a review row.
         primary_key=("review_id", "order_id"),
@@ -203,10 +221,10 @@ TABLES: tuple[SourceTable, ...] = (
             ("order_id", Kind.ID),
             ("customer_id", Kind.ID),
             ("order_status", Kind.TEXT),
-            ("order_purchase_timestamp", Kind.TIMESTAMP),
-            ("order_approved_at", Kind.TIMESTAMP, True),
-            ("order_delivered_carrier_date", Kind.TIMESTAMP, True),
-            ("order_delivered_customer_date", Kind.TIMESTAMP, True),
+            ("order_purchase_timestamp", Kind.EVENT_TIME),
+            ("order_approved_at", Kind.EVENT_TIME, True),
+            ("order_delivered_carrier_date", Kind.EVENT_TIME, True),
+            ("order_delivered_customer_date", Kind.EVENT_TIME, True),
             ("order_estimated_delivery_date", Kind.TIMESTAMP),
         ),
         primary_key=("order_id",),

@@ -23,8 +23,9 @@ def _width(stream: object) -> int | None:
     return None if interactive or "COLUMNS" in os.environ else PIPED_WIDTH
 
 
-console = Console(width=_width(sys.stdout))
-errors = Console(stderr=True, width=_width(sys.stderr), soft_wrap=True)
+# emoji=False: a user's text (a header, a path, a value) holding `:x:` is printed as written.
+console = Console(width=_width(sys.stdout), emoji=False)
+errors = Console(stderr=True, width=_width(sys.stderr), soft_wrap=True, emoji=False)
 
 
 def print_error(error: Exception) -> None:

@@ -10,16 +10,21 @@ bytes we wrote, with Python's own csv module, and never taken from the code unde
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import os
 import re
 import shutil
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+import psycopg
 import pytest
 
 from ingest.tables import TABLES_BY_NAME
@@ -365,6 +370,60 @@ def test_wrong_header_exits_1_naming_columns_with_expected_and_found_and_loads_n
     assert bronze_tables() == set()
 
 
+def _cr_line_endings(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+
+
+def _zip(data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("olist_sellers_dataset.csv", data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("encode", "words"),
+    [
+        pytest.param(_cr_line_endings, "lone carriage return (CR", id="cr-line-endings"),
+        pytest.param(lambda d: d.decode().encode("utf-16"), "encoded as UTF-16", id="utf-16"),
+        pytest.param(lambda d: d.decode().encode("utf-16-le"), "NUL bytes", id="utf-16-no-bom"),
+        pytest.param(gzip.compress, "gzip-compressed", id="gzip"),
+        pytest.param(_zip, "ZIP archive", id="zip"),
+    ],
+)
+def test_a_file_that_is_not_a_utf8_csv_is_named_with_what_it_is_and_nothing_is_loaded(
+    encode: Callable[[bytes], bytes],
+    words: str,
+    source: SourceFolder,
+    olist_ingest: Callable[..., CliRun],
+) -> None:
+    path = source.copy("sellers")
+    path.write_bytes(encode(path.read_bytes()))
+
+    run = olist_ingest(source, "sellers")
+
+    assert run.rc == 1
+    [message] = run.err.strip().splitlines()  # one sentence, no binary header dumped
+    assert message.startswith(f"error: {path}: ")
+    assert words in message
+    assert "Nothing was loaded" in message
+    assert "\\x00" not in message and "\x00" not in message
+    assert bronze_tables() == set()
+
+
+def test_a_header_holding_an_emoji_code_is_printed_as_written(
+    source: SourceFolder, olist_ingest: Callable[..., CliRun]
+) -> None:
+    source.path.mkdir()
+    source.file("sellers").write_bytes(b"seller_id,:x:,seller_city,seller_state\n")
+
+    run = olist_ingest(source, "sellers")
+
+    assert run.rc == 1
+    assert "unexpected ':x:'" in run.err
+    assert "\u274c" not in run.err  # rich's emoji for :x:
+
+
 # --------------------------------------------------------------------------------------------
 # Row-level errors: the row is quarantined with its line, column, reason and raw text
 # --------------------------------------------------------------------------------------------
@@ -581,7 +640,7 @@ def _add_field(line: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("breaks", "column", "words"),
     [
-        pytest.param(_break_score, "review_score", ["1 to 5", "got 9"], id="score-out-of-range"),
+        pytest.param(_break_score, "review_score", ["1 to 5", 'got "9"'], id="score-out-of-range"),
         pytest.param(
             _break_answer_timestamp,
             "review_answer_timestamp",
@@ -653,7 +712,7 @@ def test_bad_multiline_review_is_reported_at_its_first_line_with_its_full_text(
     [rejected] = rejected_rows("order_reviews")
     assert rejected.line_number == target.first_line
     assert rejected.column_name == "review_score"
-    assert "got 0" in rejected.reason
+    assert 'got "0"' in rejected.reason
     assert rejected.raw_line == expected_raw.decode()
     assert "\r\n" in rejected.raw_line
     assert_every_record_accounted_for("order_reviews", path)
@@ -719,7 +778,7 @@ def test_run_summary_shows_quarantined_count_per_table_and_reason(
     ]
     expected = [
         r"order_items: 2 rows?: price: .*non-negative.*",
-        r"order_items: 1 rows?: shipping_limit_date: .*YYYY-MM-DD HH:MM:SS",
+        r"order_items: 1 rows?: shipping_limit_date: .*YYYY-MM-DD HH:MM:SS, from 2000 to 2099",
         r"orders: 1 rows?: duplicate key.*",
     ]
     assert len(reason_lines) == len(expected), run.out
@@ -727,3 +786,126 @@ def test_run_summary_shows_quarantined_count_per_table_and_reason(
         assert sum(bool(re.fullmatch(pattern, line)) for line in reason_lines) == 1, pattern
     assert_every_record_accounted_for("order_items", items_path)
     assert_every_record_accounted_for("orders", orders_path)
+
+
+# --------------------------------------------------------------------------------------------
+# Values loaded exactly or not at all: no rounding, no bytes a staging database cannot store,
+# no dates outside the data set's era
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_price_with_a_third_decimal_is_quarantined_not_rounded(
+    source: SourceFolder, olist_ingest: Callable[..., CliRun]
+) -> None:
+    path = source.copy("order_items")
+    bad = source.set_field("order_items", 6, "price", b"1.234")
+    source.set_field("order_items", 7, "price", b"12.300")  # exact: trailing zeros change nothing
+    exact_order = order_id(source.line("order_items", 7))
+
+    run = olist_ingest(source, "order_items")
+
+    assert run.rc == 0
+    [rejected] = rejected_rows("order_items")
+    assert (rejected.line_number, rejected.column_name) == (6, "price")
+    assert 'got "1.234"' in rejected.reason
+    assert rejected.raw_line == bad.decode()
+    with staging() as con:
+        [(price,)] = con.execute(
+            "SELECT CAST(price AS VARCHAR) FROM raw.order_items WHERE order_id = ? "
+            "AND order_item_id = 1",
+            [exact_order],
+        ).fetchall()
+    assert price == "12.30"
+    assert_every_record_accounted_for("order_items", path)
+
+
+@pytest.mark.parametrize(
+    ("column", "written"),
+    [
+        pytest.param("order_purchase_timestamp", b"1900-01-01 00:00:00", id="purchase-in-1900"),
+        pytest.param("order_purchase_timestamp", b"2100-01-01 00:00:00", id="purchase-in-2100"),
+        pytest.param("order_delivered_customer_date", b"2999-12-31 23:59:59", id="delivered-later"),
+        pytest.param("order_estimated_delivery_date", b"1970-01-01 00:00:00", id="estimate-1970"),
+    ],
+)
+def test_a_timestamp_outside_the_data_sets_era_is_quarantined_with_the_rule(
+    column: str, written: bytes, source: SourceFolder, olist_ingest: Callable[..., CliRun]
+) -> None:
+    path = source.copy("orders")
+    line = next(
+        n for n, text in enumerate(source.lines("orders"), start=1) if n > 1 and b",," not in text
+    )
+    bad = source.set_field("orders", line, column, written)
+
+    run = olist_ingest(source, "orders")
+
+    assert run.rc == 0
+    [rejected] = rejected_rows("orders")
+    assert (rejected.line_number, rejected.column_name) == (line, column)
+    assert "from 2000 to" in rejected.reason
+    assert f'got "{written.decode()}"' in rejected.reason
+    assert rejected.raw_line == bad.decode()
+    assert_every_record_accounted_for("orders", path)
+
+
+def test_a_purchase_after_the_file_was_written_is_quarantined(
+    source: SourceFolder, olist_ingest: Callable[..., CliRun]
+) -> None:
+    path = source.copy("orders")
+    source.set_field("orders", 2, "order_purchase_timestamp", b"2018-08-01 10:00:00")
+    # The file says it was written on 2018-07-01: an order placed a month later cannot be in it.
+    written = datetime(2018, 7, 1, tzinfo=UTC).timestamp()
+    os.utime(path, (written, written))
+
+    run = olist_ingest(source, "orders")
+
+    assert run.rc == 0
+    [rejected] = [r for r in rejected_rows("orders") if r.line_number == 2]
+    assert rejected.column_name == "order_purchase_timestamp"
+    assert "the day the file was written" in rejected.reason
+
+
+@pytest.mark.parametrize("staging_database", ["duckdb", "postgres"])
+def test_a_nul_byte_is_quarantined_alike_on_both_staging_databases_and_a_fixed_file_loads(
+    staging_database: str,
+    source: SourceFolder,
+    olist_env: OlistEnv,
+    request: pytest.FixtureRequest,
+    olist_ingest: Callable[..., CliRun],
+) -> None:
+    if staging_database == "postgres":
+        olist_env.set(OLIST_STAGING_URL=request.getfixturevalue("postgres_url"))
+    path = source.copy("orders")
+    good = source.line("orders", 4)
+    source.replace_line("orders", 4, good.replace(b",delivered,", b",deliv\x00ered,"))
+    key = order_id(good)
+
+    first = olist_ingest(source, "orders")
+
+    assert first.rc == 0, first.err
+    [rejected] = bronze_rows(
+        "SELECT line_number, column_name, reason, raw_line FROM raw.rejected_rows"
+    )
+    assert rejected[:2] == (4, "order_status")
+    assert "NUL byte" in rejected[2]
+    assert "deliv\\x00ered" in rejected[3]  # escaped: shown, and storable
+    assert bronze_rows("SELECT count(*) FROM raw.orders") == [(csv_record_count(path) - 1,)]
+
+    source.replace_line("orders", 4, good)  # the file fixed: the next ingest loads the row
+    second = olist_ingest(source, "orders")
+
+    assert second.rc == 0, second.err
+    assert bronze_rows("SELECT order_status FROM raw.orders WHERE order_id = ?", key) == [
+        ("delivered",)
+    ]
+    assert bronze_rows("SELECT count(*) FROM raw.orders") == [(csv_record_count(path),)]
+
+
+def bronze_rows(query: str, *parameters: object) -> list[tuple]:
+    """Rows of `query` on the staging database the test's OLIST_STAGING_URL names."""
+    url = os.environ.get("OLIST_STAGING_URL")
+    if url is None:
+        with staging() as con:
+            return con.execute(query, list(parameters)).fetchall()
+    with psycopg.connect(url) as con:
+        return [tuple(row) for row in con.execute(query.replace("?", "%s"), parameters)]
