@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import dlt
 import pyarrow as pa
+import pyarrow.parquet as pq
 from dlt.extract.resource import DltResource
 
 from ingest import dlt_defaults
@@ -34,7 +35,8 @@ REJECTED_LAKE_FOLDER = "_rejected"
 class ExportOutcome:
     table: str
     lake_folder: str
-    rows_written: int = 0
+    rows_written: int = 0  # rows of loads not exported before
+    rows_finished: int = 0  # rows an interrupted export had left unwritten, written by this one
 
 
 def _lake_schemas() -> dict[str, tuple[str, pa.Schema]]:
@@ -98,6 +100,29 @@ def run_export(settings: Settings, on_rows: RowsCallback = ignore_rows) -> list[
             outcome = outcomes[table]
             yield bronze_table_resource(reader, table, folder, schema, outcome, on_rows)
 
+    pipeline = export_pipeline(settings)
+    by_folder = {outcome.lake_folder: outcome for outcome in outcomes.values()}
     with unwrap_pipeline_error(settings):
-        export_pipeline(settings).run(bronze(), loader_file_format="parquet")
+        # dlt's run() with a package pending from a failed export loads that package and ignores
+        # the new data, which would leave the lake behind staging: finish it first, then export.
+        if pipeline.has_pending_data:
+            pipeline.normalize()
+            for folder, rows in _unwritten_rows(pipeline).items():
+                by_folder[folder].rows_finished += rows
+            pipeline.load()
+        pipeline.run(bronze(), loader_file_format="parquet")
     return list(outcomes.values())
+
+
+def _unwritten_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Rows per lake folder in the pending packages' files not yet written to the lake."""
+    rows: dict[str, int] = {}
+    for load_id in pipeline.list_normalized_load_packages():
+        jobs = pipeline.get_load_package_info(load_id).jobs
+        for job in (*jobs["new_jobs"], *jobs["started_jobs"]):
+            folder = job.job_file_info.table_name
+            if folder.startswith("_dlt"):
+                continue  # dlt's own state and version records
+            count = pq.ParquetFile(job.file_path).metadata.num_rows
+            rows[folder] = rows.get(folder, 0) + count
+    return rows

@@ -62,6 +62,13 @@ def print_export_report(outcomes: list[ExportOutcome], settings: Settings) -> No
     for o in outcomes:
         table.add_row(o.table, f"{o.lake_folder}/", f"{o.rows_written:,}")
     print_table(table, f"olist export → {settings.lake_url}")
+    finished = [o for o in outcomes if o.rows_finished]
+    if finished:
+        rows = ", ".join(f"{o.table} {o.rows_finished:,}" for o in finished)
+        console.print(
+            f"Finished an interrupted export first; rows it had left unwritten: {rows}.",
+            highlight=False,
+        )
     if not any(o.rows_written for o in outcomes):
         console.print("Nothing new since the last export: no files written.")
 

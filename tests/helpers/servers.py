@@ -96,12 +96,14 @@ def ensure_login_role(
         sql.Literal(password)
     )
     with psycopg.connect(admin_url, autocommit=True) as connection:
+        # Test workers and other sessions' runs start at the same moment: two concurrent ALTER
+        # ROLEs fail ("tuple concurrently updated"), so role changes take turns on this lock.
+        connection.execute("SELECT pg_advisory_lock(hashtext('olist tests: login roles'))")
         try:
             connection.execute(
                 sql.SQL("CREATE ROLE {} WITH {}").format(sql.Identifier(user), attributes)
             )
         except errors.DuplicateObject:
-            # Trying first and altering on failure is race-free, unlike checking pg_roles first.
             connection.execute(
                 sql.SQL("ALTER ROLE {} WITH {}").format(sql.Identifier(user), attributes)
             )
