@@ -24,6 +24,7 @@ from ingest.ingest_pipeline import LINEAGE_FIELDS, REJECTED_ROWS_SCHEMA, REJECTE
 from ingest.preflight import check_lake, check_staging
 from ingest.staging_reader import StagingReader, staging_reader
 from ingest.tables import TABLES, conform
+from ingest.writer_lock import staging_writer_lock
 from olist.config import Settings
 from olist.progress import RowsCallback, ignore_rows
 
@@ -102,7 +103,7 @@ def run_export(settings: Settings, on_rows: RowsCallback = ignore_rows) -> list[
 
     pipeline = export_pipeline(settings)
     by_folder = {outcome.lake_folder: outcome for outcome in outcomes.values()}
-    with unwrap_pipeline_error(settings):
+    with staging_writer_lock(settings, "export"), unwrap_pipeline_error(settings):
         # dlt's run() with a package pending from a failed export loads that package and ignores
         # the new data, which would leave the lake behind staging: finish it first, then export.
         if pipeline.has_pending_data:

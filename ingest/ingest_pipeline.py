@@ -26,6 +26,7 @@ from ingest.dlt_errors import unwrap_pipeline_error
 from ingest.preflight import check_staging
 from ingest.staging_reader import StagingReader, staging_reader
 from ingest.tables import ROW_HASH, TABLES, Kind, SourceTable, conform
+from ingest.writer_lock import staging_writer_lock
 from olist.config import Settings
 from olist.errors import SourceFileError
 from olist.progress import RowsCallback, ignore_rows
@@ -216,7 +217,7 @@ def run_ingest(
             yield table_resource(table, path, reader, temp_dir, outcome, on_rows)
 
     pipeline = ingest_pipeline(settings)
-    with unwrap_pipeline_error(settings):
+    with staging_writer_lock(settings, "ingest"), unwrap_pipeline_error(settings):
         # Finish what an interrupted run left behind before looking at staging: whether a table
         # exists decides between a first load (append) and a merge.
         if pipeline.has_pending_data:

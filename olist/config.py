@@ -21,6 +21,7 @@ DEFAULT_LAKE_URL = "data/lake"
 DEFAULT_DATA_DIR = "data"
 DEFAULT_WAREHOUSE_PATH = "data/warehouse.duckdb"  # also config.yaml's default
 DEFAULT_DEMO_SCALE = 1.0  # the real data's size: `olist run` builds it in about 40 s here
+DEFAULT_LOCK_WAIT_SECONDS = 300.0  # how long an ingest or export waits for another one to end
 
 
 class ConfigError(ValueError):
@@ -48,6 +49,7 @@ class Settings:
     # The DuckDB file SQLMesh builds (config.yaml reads OLIST_WAREHOUSE_PATH itself); relative to
     # the working directory, like sqlmesh's own connection.
     warehouse_path: Path = Path(DEFAULT_WAREHOUSE_PATH)
+    lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # see ingest/writer_lock.py
 
     @property
     def seeds_dir(self) -> Path:
@@ -150,6 +152,7 @@ def load_settings(env_file: Path = Path(".env")) -> Settings:
         s3=s3,
         demo_scale=_validate_demo_scale(env.get("OLIST_DEMO_SF") or str(DEFAULT_DEMO_SCALE)),
         warehouse_path=Path(env.get("OLIST_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH),
+        lock_wait_seconds=_validate_lock_wait(env.get("OLIST_LOCK_WAIT_SECONDS")),
     )
 
 
@@ -172,3 +175,18 @@ def _validate_demo_scale(value: str) -> float:
         return parse_scale(value)
     except ValueError as error:
         raise ConfigError(f"OLIST_DEMO_SF: {error}") from None
+
+
+def _validate_lock_wait(value: str | None) -> float:
+    if value is None or value == "":
+        return DEFAULT_LOCK_WAIT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ConfigError(
+            f"OLIST_LOCK_WAIT_SECONDS={value!r} is not a number of seconds; use e.g. 300, or 0 to "
+            "stop at once when another ingest or export is running."
+        )
+    return seconds
