@@ -38,6 +38,7 @@ def _postgres_advice(message: str, user: str, database: str) -> str:
 
 def check_staging(settings: Settings) -> None:
     if not settings.staging_is_postgres:
+        _check_quote_free_data_dir(settings)
         _check_duckdb_file(settings.duckdb_staging_path)
         return
     import psycopg
@@ -52,6 +53,19 @@ def check_staging(settings: Settings) -> None:
             f"Cannot use the staging database PostgreSQL at {parts.hostname}:{parts.port or 5432}"
             f"/{database}: {_postgres_advice(detail, user, database)}.\n  ({detail})"
         ) from None
+
+
+def _check_quote_free_data_dir(settings: Settings) -> None:
+    """dlt's DuckDB loader writes the path of each load file into SQL unescaped (dlt 1.31), so
+    a quote in the data folder's path fails every load; say so before anything is read."""
+    folder = settings.dlt_pipelines_dir.resolve()
+    if "'" in str(folder):
+        raise StagingDatabaseError(
+            f"The data folder's path {folder.parent} holds a single quote ('), and dlt cannot load "
+            "files from such a path into a DuckDB staging database. Set OLIST_DATA_DIR to a "
+            "folder whose full path has no single quote (the lake, warehouse and source folders "
+            "may have one), or use a PostgreSQL staging database."
+        )
 
 
 def _check_duckdb_file(

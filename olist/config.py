@@ -95,6 +95,7 @@ def _validate_staging_url(url: str) -> str:
     if url.startswith("duckdb:///") and len(url) > len("duckdb:///"):
         return url
     if url.startswith(("postgresql://", "postgres://")):
+        _check_password_is_encoded(url)
         parts = urlsplit(url)
         if parts.hostname and parts.path.strip("/"):
             return url
@@ -119,11 +120,32 @@ def _validate_lake_url(url: str) -> str:
     return url.removeprefix("file://").rstrip("/") or "/"
 
 
+# Characters that end a URL's password early unless percent-encoded (`@` as %40, `/` as %2F...).
+_URL_DELIMITERS = "@/?#"
+
+
+def _check_password_is_encoded(url: str) -> None:
+    """Refuse a password whose special characters are not percent-encoded, without showing it:
+    parsed as it is, part of it would become the host or the path, and appear in messages."""
+    userinfo = url.partition("://")[2].rpartition("@")[0]
+    password = userinfo.partition(":")[2]
+    if any(c in password for c in _URL_DELIMITERS) or ":" in password:
+        raise ConfigError(
+            f"OLIST_STAGING_URL={redact(url)!r}: the password holds a character that a URL "
+            f"needs percent-encoded ({' '.join(_URL_DELIMITERS)} or :). Write it encoded, e.g. "
+            'the output of: python3 -c "import getpass, urllib.parse; '
+            "print(urllib.parse.quote(getpass.getpass(), safe=''))\""
+        )
+
+
 def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
+    """The URL with its password masked, even one whose special characters are not encoded."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return url
+    userinfo, _, location = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{location}"
 
 
 def load_settings(env_file: Path = Path(".env")) -> Settings:

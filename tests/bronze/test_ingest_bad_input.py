@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import psycopg
 import pytest
+from helpers.bronze import SAMPLE_ROWS
 
 from ingest.tables import TABLES_BY_NAME
 from olist.cli import main
@@ -297,6 +298,27 @@ def test_error_message_shows_a_source_path_with_brackets_verbatim(
 
     assert run.rc == 1
     assert str(folder.file("orders")) in run.err
+
+
+def test_a_data_folder_with_a_quote_in_its_path_is_refused_before_loading_and_others_work(
+    olist_env: OlistEnv, source: SourceFolder, olist_ingest: Callable[..., CliRun]
+) -> None:
+    source.copy("sellers")
+    olist_env.set(OLIST_DATA_DIR="d'ata", OLIST_STAGING_URL="duckdb:///st'aging/staging.duckdb")
+
+    refused = olist_ingest(source, "sellers")
+
+    assert refused.rc == 1
+    assert "holds a single quote (')" in refused.err and "OLIST_DATA_DIR" in refused.err
+    assert not Path("st'aging/staging.duckdb").exists()
+
+    olist_env.set(OLIST_DATA_DIR="data")
+    loaded = olist_ingest(source, "sellers")
+
+    assert loaded.rc == 0, loaded.err
+    with duckdb.connect("st'aging/staging.duckdb", read_only=True) as con:
+        [(sellers,)] = con.execute("SELECT count(*) FROM raw.sellers").fetchall()
+    assert sellers == SAMPLE_ROWS["sellers"]
 
 
 ORDERS_HEADER = list(TABLES_BY_NAME["orders"].column_names)

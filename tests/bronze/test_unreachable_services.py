@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from helpers.bronze import SAMPLE_ROWS, current_settings, lake_counts, staging_counts
-from helpers.servers import find_free_port, temporary_database
+from helpers.servers import ensure_login_role, find_free_port, temporary_database
 
 from ingest.preflight import CONNECT_TIMEOUT_SECONDS
 from olist.cli import main
@@ -191,6 +191,40 @@ def test_wrong_password_says_it_was_refused_for_the_user_without_printing_it(
     assert not run.shows(wrong)
     assert not run.shows(password_postgres.password)
     assert load_packages("olist_ingest") == []
+
+
+SPECIAL_PASSWORD = "p@ss/w:rd?#'%x"  # every URL delimiter, a quote and a percent sign
+
+
+def test_a_password_with_url_delimiters_loads_when_percent_encoded_and_is_never_shown_raw(
+    olist_env: OlistEnv,
+    olist: Callable[..., CliRun],
+    sample_dir: Path,
+    password_postgres: PasswordPostgres,
+) -> None:
+    role = ensure_login_role(password_postgres.url(), "olist_special", SPECIAL_PASSWORD)
+    host = f"{password_postgres.host}:{password_postgres.port}"
+    with temporary_database(password_postgres.url(), owner=role.user) as database:
+        olist_env.set(
+            OLIST_STAGING_URL=f"postgresql://{role.user}:{SPECIAL_PASSWORD}@{host}/{database}"
+        )
+        unencoded = olist("ingest", "--source", str(sample_dir), "--tables", SMALL_TABLE)
+
+        olist_env.set(
+            OLIST_STAGING_URL=role.url(database).replace(f"{role.host}:{role.port}", host)
+        )
+        encoded = olist("ingest", "--source", str(sample_dir), "--tables", SMALL_TABLE)
+
+        assert encoded.rc == 0, encoded.err
+        assert staging_counts(current_settings(), [SMALL_TABLE]) == {
+            SMALL_TABLE: SAMPLE_ROWS[SMALL_TABLE]
+        }
+    assert unencoded.rc == 1
+    assert "the password holds a character that a URL needs percent-encoded" in unencoded.message
+    assert f"postgresql://{role.user}:***@{host}/" in unencoded.message
+    for run in (unencoded, encoded):
+        for fragment in ("p@ss", "ss/w", "w:rd", "rd?#"):
+            assert not run.shows(fragment)
 
 
 # --------------------------------------------------------------------------------------------

@@ -264,10 +264,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def serve_s3(
-    workdir: Path, startup_timeout: float = RCLONE_STARTUP_TIMEOUT_SECONDS
+    workdir: Path,
+    startup_timeout: float = RCLONE_STARTUP_TIMEOUT_SECONDS,
+    secret_access_key: str | None = None,
 ) -> Iterator[S3Server]:
     """Run `rclone serve s3` over `workdir/buckets` with fresh credentials until the block ends.
 
+    `secret_access_key` replaces the generated secret (a test of secrets with quotes in them).
     rclone's output goes to `workdir/rclone.log`, which is quoted in the error if it fails to start.
     """
     root = workdir / "buckets"
@@ -278,7 +281,7 @@ def serve_s3(
     # AWS-shaped credentials (upper-case key id, 40-character secret). rclone silently ignores
     # very short key ids (two characters were refused), so don't shorten these.
     access_key_id = f"OLISTTEST{secrets.token_hex(6).upper()}"
-    secret_access_key = secrets.token_hex(20)
+    secret_access_key = secret_access_key or secrets.token_hex(20)
     rclone = find_rclone()
 
     process: subprocess.Popen[bytes] | None = None
