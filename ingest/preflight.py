@@ -10,30 +10,33 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from olist.config import Settings
+from olist.config import Settings, StateSettings
 from olist.errors import LakeError, PipelineError, StagingDatabaseError, WarehouseError
 
 CONNECT_TIMEOUT_SECONDS = 5
 
 
-def _postgres_advice(message: str, user: str, database: str) -> str:
+def _postgres_advice(
+    message: str, user: str, database: str, setting: str = "OLIST_STAGING_URL"
+) -> str:
+    """What PostgreSQL's refusal means, naming the setting(s) to fix."""
     if "password authentication failed" in message:
-        return f"it refused the password for user '{user}': check the password in OLIST_STAGING_URL"
+        return f"it refused the password for user '{user}': check the password in {setting}"
     if f'role "{user}" does not exist' in message:
-        return f"it has no role '{user}': create it or fix the user in OLIST_STAGING_URL"
+        return f"it has no role '{user}': create it or fix the user in {setting}"
     if f'database "{database}" does not exist' in message:
         return (
             f"it has no database '{database}': create it (createdb -O {user} {database}) "
-            "or fix the name in OLIST_STAGING_URL"
+            f"or fix the name in {setting}"
         )
     if "Connection refused" in message or "timeout expired" in message:
         return (
             "nothing answers there; check that the server runs and that the host and port "
-            "in OLIST_STAGING_URL are right"
+            f"in {setting} are right"
         )
     if "resolve host" in message:
-        return "the host name does not resolve: fix the host in OLIST_STAGING_URL"
-    return "check OLIST_STAGING_URL"
+        return f"the host name does not resolve: fix the host in {setting}"
+    return f"check {setting}"
 
 
 def check_staging(settings: Settings) -> None:
@@ -89,8 +92,33 @@ def _check_duckdb_file(
 
 
 def check_warehouse(settings: Settings) -> None:
-    """The warehouse file must be free before `olist run` spends minutes loading data for it."""
+    """The warehouse file must be free, and SQLMesh's state database must let us in, before
+    `olist run` spends minutes loading data for them."""
     _check_duckdb_file(settings.warehouse_path, "warehouse", WarehouseError)
+    if settings.state is not None:
+        _check_state_database(settings.state)
+
+
+def _check_state_database(state: StateSettings) -> None:
+    import psycopg
+
+    try:
+        psycopg.connect(
+            host=state.host,
+            port=state.port,
+            dbname=state.database,
+            user=state.user,
+            password=state.password,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        ).close()
+    except psycopg.OperationalError as error:
+        detail = str(error).replace("connection failed: ", "").strip()
+        settings_named = "the OLIST_STATE_* settings"
+        advice = _postgres_advice(detail, state.user, state.database, settings_named)
+        raise WarehouseError(
+            f"Cannot use SQLMesh's state database PostgreSQL at {state.host}:{state.port}"
+            f"/{state.database} (OLIST_GATEWAY=full): {advice}. Nothing was loaded.\n  ({detail})"
+        ) from None
 
 
 def check_lake(settings: Settings) -> None:

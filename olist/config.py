@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,6 +40,17 @@ class S3Settings:
 
 
 @dataclass(frozen=True)
+class StateSettings:
+    """The PostgreSQL database holding SQLMesh's state on the `full` gateway (config.yaml)."""
+
+    host: str
+    port: str
+    database: str
+    user: str
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     staging_url: str
     lake_url: str
@@ -50,6 +61,8 @@ class Settings:
     # the working directory, like sqlmesh's own connection.
     warehouse_path: Path = Path(DEFAULT_WAREHOUSE_PATH)
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # see ingest/writer_lock.py
+    gateway: str = "local"  # SQLMesh's gateway (OLIST_GATEWAY), chosen in config.yaml
+    state: StateSettings | None = None  # where that gateway keeps SQLMesh's state, if a server
 
     @property
     def seeds_dir(self) -> Path:
@@ -151,6 +164,7 @@ def redact(url: str) -> str:
 def load_settings(env_file: Path = Path(".env")) -> Settings:
     """Read every `OLIST_*` setting once; raise ConfigError naming the variable at fault."""
     env = _read_environment(env_file)
+    gateway = env.get("OLIST_GATEWAY") or "local"
     lake_url = _validate_lake_url(env.get("OLIST_LAKE_URL") or DEFAULT_LAKE_URL)
     s3 = None
     if lake_url.startswith("s3://"):
@@ -175,6 +189,19 @@ def load_settings(env_file: Path = Path(".env")) -> Settings:
         demo_scale=_validate_demo_scale(env.get("OLIST_DEMO_SF") or str(DEFAULT_DEMO_SCALE)),
         warehouse_path=Path(env.get("OLIST_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH),
         lock_wait_seconds=_validate_lock_wait(env.get("OLIST_LOCK_WAIT_SECONDS")),
+        gateway=gateway,
+        state=_state_settings(env) if gateway == "full" else None,
+    )
+
+
+def _state_settings(env: dict[str, str]) -> StateSettings:
+    # The same defaults as config.yaml's state_connection.
+    return StateSettings(
+        host=env.get("OLIST_STATE_HOST") or "127.0.0.1",
+        port=env.get("OLIST_STATE_PORT") or "5432",
+        database=env.get("OLIST_STATE_DATABASE") or "olist",
+        user=env.get("OLIST_STATE_USER") or "olist",
+        password=env.get("OLIST_STATE_PASSWORD") or "",
     )
 
 

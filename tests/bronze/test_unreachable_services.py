@@ -193,6 +193,33 @@ def test_wrong_password_says_it_was_refused_for_the_user_without_printing_it(
     assert load_packages("olist_ingest") == []
 
 
+def test_a_wrong_state_password_stops_olist_run_before_anything_is_loaded(
+    olist_env: OlistEnv,
+    olist: Callable[..., CliRun],
+    sample_dir: Path,
+    password_postgres: PasswordPostgres,
+) -> None:
+    wrong = f"wrong-{secrets.token_hex(8)}"
+    olist_env.set(
+        OLIST_GATEWAY="full",
+        OLIST_STATE_HOST=password_postgres.host,
+        OLIST_STATE_PORT=password_postgres.port,
+        OLIST_STATE_DATABASE="postgres",
+        OLIST_STATE_USER=password_postgres.user,
+        OLIST_STATE_PASSWORD=wrong,
+    )
+
+    run = olist("run", "--source", str(sample_dir))
+
+    assert run.rc == 1
+    assert "SQLMesh's state database" in run.message
+    assert f"refused the password for user '{password_postgres.user}'" in run.message
+    assert "OLIST_STATE_" in run.message and "Nothing was loaded" in run.message
+    assert not run.shows(wrong)
+    assert load_packages("olist_ingest") == []
+    assert not Path("data/staging.duckdb").exists()
+
+
 SPECIAL_PASSWORD = "p@ss/w:rd?#'%x"  # every URL delimiter, a quote and a percent sign
 
 
