@@ -11,7 +11,10 @@ import os
 DEFAULTS = {
     # No anonymous telemetry: there may be no network, and a pipeline should not phone home.
     "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "RUNTIME__LOG_LEVEL": "WARNING",
+    # dlt logs a retried job's failure, a thread pool stopped by Ctrl-C, a pending package, as
+    # ERROR lines with tracebacks, even when the run then succeeds; what fails reaches the user
+    # as one sentence from ingest/dlt_errors.py instead. `olist -v` shows dlt's log (INFO).
+    "RUNTIME__LOG_LEVEL": "CRITICAL",
     # Keep each load package's metadata for `dlt pipeline ... load-package`/`trace`, but not a
     # second copy of every row loaded.
     "LOAD__DELETE_COMPLETED_JOBS": "true",
@@ -23,6 +26,9 @@ DEFAULTS = {
     "EXTRACT__NEXT_ITEM_MODE": "fifo",
     # Empty the merge staging tables (raw_staging.*) after each load instead of keeping a copy.
     "LOAD__TRUNCATE_STAGING_DATASET": "true",
+    # Ctrl-C stops at once: dlt would otherwise swallow it during normalize and load, finish the
+    # step and exit 0. An interrupted package is kept and finished by the next run.
+    "RUNTIME__INTERCEPT_SIGNALS": "false",
 }
 
 

@@ -35,6 +35,9 @@ def unwrap_pipeline_error(settings: Settings) -> Iterator[None]:
         yield
     except PipelineStepFailed as failed:
         for cause in _causes(failed):
+            if isinstance(cause, KeyboardInterrupt):
+                # Ctrl-C inside a step: dlt wraps it, with an empty message. It is an interrupt.
+                raise KeyboardInterrupt from None
             if isinstance(cause, PipelineError):
                 raise cause from None
         raise PipelineError(

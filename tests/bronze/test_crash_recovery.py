@@ -41,7 +41,10 @@ def _stage_reached(pipeline_dir: Path, stage: str) -> bool:
     raise ValueError(stage)
 
 
-def _run_and_kill(args: list[str], cwd: Path, pipeline: str, stage: str) -> None:
+def _run_and_kill(
+    args: list[str], cwd: Path, pipeline: str, stage: str, sig: int = signal.SIGKILL
+) -> subprocess.Popen[bytes]:
+    """Run `olist <args>` and send it `sig` once dlt's working folder shows `stage` reached."""
     process = subprocess.Popen(
         [sys.executable, "-m", "olist.cli", *args],
         cwd=cwd,
@@ -58,8 +61,9 @@ def _run_and_kill(args: list[str], cwd: Path, pipeline: str, stage: str) -> None
             process.kill()
             pytest.fail(f"olist {args[0]} never reached stage {stage}")
         time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.send_signal(sig)
+    process.wait(timeout=KILL_TIMEOUT_SECONDS)
+    return process
 
 
 def _olist(args: list[str], cwd: Path) -> None:
@@ -172,3 +176,30 @@ def test_export_after_an_interrupted_export_and_a_new_ingest_brings_the_lake_up_
             [ids],
         ).fetchall()
     assert statuses == [("delivered",)]
+
+
+@pytest.mark.parametrize(
+    ("command", "pipeline", "stage"),
+    [
+        ("ingest", "olist_ingest", "extract"),
+        ("ingest", "olist_ingest", "load"),
+        ("export", "olist_export", "load"),
+    ],
+)
+def test_ctrl_c_at_any_stage_exits_130_in_one_line_and_a_rerun_is_exact(
+    full_stack, sample_dir, command, pipeline, stage
+):
+    if command == "export":
+        _olist(["ingest", "--source", str(sample_dir)], full_stack)
+    args = ["ingest", "--source", str(sample_dir)] if command == "ingest" else ["export"]
+
+    interrupted = _run_and_kill(args, full_stack, pipeline, stage, signal.SIGINT)
+
+    stderr = interrupted.stderr.read().decode()
+    assert interrupted.returncode == 130, stderr
+    assert stderr.strip() == "interrupted; a rerun resumes where this run stopped"
+    _olist(["ingest", "--source", str(sample_dir)], full_stack)
+    _olist(["export"], full_stack)
+    settings = current_settings()
+    assert staging_counts(settings) == SAMPLE_ROWS
+    assert lake_counts(settings) == SAMPLE_ROWS
