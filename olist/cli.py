@@ -273,9 +273,15 @@ def _configure_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
 
 
+# Files olist creates (staging and warehouse databases, the local lake, dlt's state, the site)
+# are readable by their owner only: the data holds people's purchases and places.
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
+    os.umask(PRIVATE_UMASK)
     try:
         return args.handler(args)
     except (PipelineError, ConfigError) as error:

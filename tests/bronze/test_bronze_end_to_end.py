@@ -7,6 +7,7 @@ folder) and the full stack (PostgreSQL, S3 served by rclone).
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -49,6 +50,17 @@ def test_sample_arrives_with_exact_row_counts_in_staging_and_lake(configured, sa
     settings = current_settings()
     assert staging_counts(settings) == SAMPLE_ROWS
     assert lake_counts(settings) == SAMPLE_ROWS
+
+
+def test_data_files_and_folders_are_readable_by_their_owner_only(olist_env, sample_dir):
+    os.umask(0o022)  # a usual shell's umask: olist must not rely on the user's
+    assert olist("ingest", "--source", str(sample_dir), "--tables", "sellers") == 0
+    assert olist("export") == 0
+
+    created = [olist_env.workdir / "data", *(olist_env.workdir / "data").rglob("*")]
+    assert len(created) > 10  # the staging database, the lake's Parquet files, dlt's state
+    shared = [p for p in created if p.stat().st_mode & 0o077]
+    assert shared == []
 
 
 def test_lake_table_folders_hold_only_parquet(configured, sample_dir):
