@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.source_records import SourceRecord, iter_records
+from ingest.source_records import SourceRecord, first_line_ending_unlike_the_header, iter_records
 from ingest.tables import (
     DUCKDB_TYPES,
     EXPECTED,
@@ -301,6 +301,11 @@ _CAST_VALUE = re.compile(r'Could not convert string "(.*)" to', re.DOTALL)
 
 
 def _parser_reason(table: SourceTable, error_type: str, column: str | None, message: str) -> str:
+    # A NUL byte is shown escaped: PostgreSQL cannot store it, even in the quarantine.
+    return _reason_of(table, error_type, column, message).replace("\x00", "\\x00")
+
+
+def _reason_of(table: SourceTable, error_type: str, column: str | None, message: str) -> str:
     if error_type == "CAST" and column:
         kind = next(c.kind for c in table.columns if c.name == column)
         value = _CAST_VALUE.search(message)
@@ -316,6 +321,23 @@ def _file_time(path: Path) -> datetime:
     day for clocks and time zones (Olist's times are Brazil's local time, the file's is UTC)."""
     written = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
     return written + timedelta(days=1)
+
+
+def _unreadable(path: Path, error: duckdb.InvalidInputException) -> str:
+    """Why DuckDB's strict CSV parser gave up on the whole file, as precisely as can be said."""
+    line = first_line_ending_unlike_the_header(path)
+    if line is not None:
+        return (
+            f"{path}, line {line}: this record's line ends differently from the header's (CRLF "
+            "against LF, or the reverse): the file mixes line endings, which the CSV parser "
+            "cannot read. Nothing was loaded. Convert the file to one line ending (e.g. "
+            "`dos2unix`) and run again."
+        )
+    cause = str(error).splitlines()[0]
+    return (
+        f"{path}: the CSV parser could not read the file ({cause}). Nothing was loaded. Check "
+        "its line endings and quotes, or re-export it, and run again."
+    )
 
 
 class CsvScan:
@@ -354,7 +376,10 @@ class CsvScan:
             if self._known_rows is not None:
                 con.register("known_rows_stream", self._known_rows)
                 con.execute(f"CREATE TEMP TABLE {KNOWN_ROWS} AS FROM known_rows_stream")
-            con.execute(parse_statement(self.path, self.table))
+            try:
+                con.execute(parse_statement(self.path, self.table))
+            except duckdb.InvalidInputException as error:
+                raise SourceFileError(_unreadable(self.path, error)) from None
             query = check_query(
                 self.table, _file_time(self.path), compare_known=self._known_rows is not None
             )

@@ -55,3 +55,22 @@ def iter_records(path: Path) -> Iterator[SourceRecord]:
             parts, quotes = [], 0
     if parts and number > 0:
         yield SourceRecord(number, start_line, b"".join(parts).rstrip(b"\r\n"))
+
+
+def first_line_ending_unlike_the_header(path: Path) -> int | None:
+    """The physical line where the first record ends with a line break unlike the header's
+    (CRLF in a LF file, or the reverse); line breaks inside quoted fields do not count."""
+    quotes = 0
+    header_ending: bytes | None = None
+    with path.open("rb") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            quotes += line.count(b'"')
+            if quotes % 2:
+                continue  # the line break is inside a quoted field
+            ending = b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""
+            if header_ending is None:
+                header_ending = ending
+            elif ending and ending != header_ending:
+                return line_number
+            quotes = 0
+    return None
