@@ -68,13 +68,13 @@ def build_warehouse(project: Path = PROJECT_DIR) -> WarehouseOutcome:
 
     context = None
     try:
-        context = _context(project, with_unit_tests=False)
+        context = project_context(project, with_unit_tests=False)
         prod = context.state_reader.get_environment("prod")
         changed = _changed_models(context, prod)
         planned: list[str] = []
         if prod is None or changed:
             context.close()
-            context = _context(project, with_unit_tests=True)
+            context = project_context(project, with_unit_tests=True)
             planned = _apply_model_changes(context, prod, changed)
         adapter = context.engine_adapter
         new_exports = _new_exports(context)
@@ -125,7 +125,7 @@ def build_warehouse(project: Path = PROJECT_DIR) -> WarehouseOutcome:
     )
 
 
-def _context(project: Path, with_unit_tests: bool):
+def project_context(project: Path, with_unit_tests: bool):
     """The SQLMesh project; without its YAML unit tests unless asked (reading them is a third of
     loading the project, and only a plan runs them)."""
     from sqlmesh import Context
