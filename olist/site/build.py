@@ -1,9 +1,10 @@
 """`olist docs`: build the static site from the warehouse and the SQLMesh project.
 
 The SQLMesh project is loaded once (without its unit tests, which only a plan runs) and its
-connection to the warehouse serves every query. The site is written into a hidden folder beside
-the target and swapped into place at the end (olist/output_folder.py): a failed build leaves the
-previous site as it was. A folder that is not a site built here is never replaced.
+connection to the warehouse, read-only, serves every query. The site is written into a hidden
+folder beside the target and swapped into place at the end (olist/output_folder.py): a failed
+build leaves the previous site as it was. A folder that is not a site built here is never
+replaced.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _gather(settings: Settings, warehouse: Path) -> dict:
     from olist.site.report import key_figures, report_charts
     from olist.warehouse.build import PROJECT_DIR, project_context
 
-    context = project_context(PROJECT_DIR, with_unit_tests=False)
+    context = project_context(PROJECT_DIR, with_unit_tests=False, read_only=True)
     try:
         adapter = context.engine_adapter
         if not adapter.table_exists(REQUIRED_MART):
