@@ -120,3 +120,8 @@ plan-diff: setup
 .PHONY: docs
 docs: setup
 	$(VENV)/bin/olist docs
+
+# The README's picture of the report (docs/report.png): data/site/index.html in headless Chromium.
+.PHONY: docs-screenshot
+docs-screenshot: docs
+	$(VENV)/bin/python -m olist.site.browser data/site/index.html docs/report.png
