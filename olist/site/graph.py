@@ -94,5 +94,5 @@ def graph_chart(graph: nx.DiGraph) -> dict[str, Any]:
         alt.layer(lines, points, labels)
         .properties(width=width, height=height)
         .configure_view(stroke=None)
-        .to_dict()
+        .to_dict(validate=False)
     )
