@@ -25,7 +25,7 @@ from olist.errors import PipelineError
 Fetch = Callable[[str], pd.DataFrame]
 
 TOP = 15  # categories and sellers shown
-WIDE = 560
+WIDE = 500
 HIGH = 260
 
 
@@ -128,7 +128,13 @@ def _order_status(fetch: Fetch) -> Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            alt.X("order_count:Q", title="Orders (log scale)", scale=alt.Scale(type="log")),
+            alt.X(
+                "order_count:Q",
+                title="Orders (symmetric log scale)",
+                # A log scale has no zero for a bar to start from; symlog has.
+                scale=alt.Scale(type="symlog"),
+                axis=alt.Axis(values=[0, 10, 100, 1_000, 10_000, 100_000]),
+            ),
             alt.Y("order_status:N", title=None, sort="-x"),
             tooltip=["order_status", "order_count", alt.Tooltip("share_of_orders:Q", format=".2%")],
         )

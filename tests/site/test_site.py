@@ -50,11 +50,19 @@ def _pages(site: Path) -> list[Path]:
 
 
 def _drawn_marks(page) -> dict[str, int]:
-    """For every chart on the page, how many items its data marks drew (axes, legends and
-    titles not counted)."""
+    """For every chart on the page, how many items its data marks drew with a size on screen
+    (axes, legends and titles not counted). A bar needs a width and a height: one from zero on
+    a log scale is drawn 0 wide; a line or a rule needs one of them."""
     return page.evaluate(
-        """() => Object.fromEntries([...document.querySelectorAll("div.chart")].map((chart) =>
-            [chart.id, chart.querySelectorAll("svg g.role-mark:not(.mark-group) > *").length]))"""
+        """() => Object.fromEntries([...document.querySelectorAll("div.chart")].map((chart) => {
+            const items = chart.querySelectorAll("svg g.role-mark:not(.mark-group) > *");
+            const drawn = [...items].filter((item) => {
+                const box = item.getBBox();
+                const isBar = item.parentElement.classList.contains("mark-rect");
+                return isBar ? box.width > 0 && box.height > 0 : box.width > 0 || box.height > 0;
+            });
+            return [chart.id, drawn.length];
+        }))"""
     )
 
 
