@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers.readme import readme_commands
 from helpers.warehouse import REPO_ROOT, VENV_BIN, Warehouse, clean_environment, run_olist
 
 from olist.site.browser import chromium, open_offline
@@ -201,3 +202,32 @@ def test_a_failed_build_says_why_and_keeps_the_previous_site(
     assert (out / "index.html").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
     assert os.listdir(out)
+
+
+def test_readme_site_commands_work_as_written(
+    tmp_path: Path, site_env: dict[str, str], local_warehouse: Warehouse
+) -> None:
+    make_docs, olist_docs, screenshot = readme_commands("## See the data: the static site")
+    assert (make_docs, screenshot) == ("make docs", "make docs-screenshot")
+    env = clean_environment({**site_env, "OLIST_DATA_DIR": str(tmp_path / "data")})
+    made = subprocess.run(
+        make_docs.split(), cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert (tmp_path / "data" / "site" / "models" / "marts.fct_orders.html").is_file()
+    # The README's own folder, as written (a rerun replaces the site it built there).
+    command = olist_docs.split()
+    ran = subprocess.run(
+        [str(VENV_BIN / command[0].rsplit("/", 1)[1]), *command[1:]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert Path(command[-1], "index.html").is_file()
+    # The screenshot target only adds the browser to `make docs` (it rewrites docs/report.png,
+    # which the README shows, so it is not run here).
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "docs-screenshot: docs\n\t$(VENV)/bin/python -m olist.site.browser" in makefile
