@@ -94,8 +94,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except PipelineError as error:
         # The warehouse is built and kept: only the site is missing, and `olist docs` retries it.
         errors.print(
-            f"[bold red]error:[/] the site was not built ({escape(str(error))}); the warehouse "
-            "is up to date, so run `olist docs` once that is fixed.",
+            f"[bold red]error:[/] the site was not built: {escape(str(error).rstrip('.'))}. "
+            "The warehouse is up to date: only the site is missing (`olist docs` builds it).",
             highlight=False,
         )
         return 1
@@ -114,6 +114,7 @@ def _print_site(site: SiteOutcome) -> None:
         f"Site: {site.index} ({site.pages} pages, built in {site.seconds:.1f} s); open it in a "
         "browser, no server needed.",
         highlight=False,
+        soft_wrap=True,  # a path split across lines cannot be copied
     )
 
 

@@ -36,8 +36,8 @@ def _check_output(out: Path) -> None:
         not out.is_dir() or (any(out.iterdir()) and not (out / SITE_MARK).exists())
     ):
         raise PipelineError(
-            f"{out} exists and is not a site `olist docs` built, so it was left alone: "
-            "pass another folder with --out, or remove it."
+            f"{out} exists and is not a site `olist docs` built, so it was left alone: remove "
+            "it, or build the site elsewhere with `olist docs --out DIR`"
         )
 
 
@@ -93,7 +93,11 @@ def _gather(settings: Settings, warehouse: Path) -> dict:
             "program holding it (a `sqlmesh ui`, a DuckDB shell) and run `olist docs` again."
         ) from None
     finally:
-        context.close()  # release the warehouse file: DuckDB allows one writer
+        # Release the warehouse file (DuckDB allows one writer). Context.close() leaves the
+        # connection the site queried through open, and a later open of the file in this process
+        # (the next `olist run` in the same Python) would fail on its read-only attachment.
+        context.engine_adapter.close()
+        context.close()
 
 
 def _write(folder: Path, out: Path, gathered: dict) -> int:
