@@ -14,14 +14,31 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from olist.config import Settings
 from olist.errors import PipelineError
 from olist.output_folder import replaced_whole
 
+if TYPE_CHECKING:
+    from olist.site.catalog import ModelDoc
+    from olist.site.quality import Quality
+    from olist.site.report import Chart, KeyFigure
+
 SITE_MARK = ".olist-site"  # written into every site, so a rebuild knows it may replace the folder
 TEMPLATES = Path(__file__).parent / "templates"
 REQUIRED_MART = "marts.key_figures"  # the newest mart the site reads
+
+
+@dataclass(frozen=True)
+class _Contents:
+    """What the pages show, read while the warehouse was open."""
+
+    models: list[ModelDoc]
+    figures: list[KeyFigure]
+    charts: list[Chart]
+    quality: Quality
+    graph: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -48,15 +65,15 @@ def build_site(settings: Settings, out: Path) -> SiteOutcome:
     if not warehouse.is_file():
         raise PipelineError(f"no warehouse at {warehouse}: run `olist run` first")
     _check_output(out)
-    gathered = _gather(settings, warehouse)
+    contents = _read(settings, warehouse)
     with replaced_whole(out) as folder:
-        pages = _write(folder, out, gathered)
+        pages = _write(folder, out, contents)
     return SiteOutcome(
         index=out.resolve() / "index.html", pages=pages, seconds=time.perf_counter() - started
     )
 
 
-def _gather(settings: Settings, warehouse: Path) -> dict:
+def _read(settings: Settings, warehouse: Path) -> _Contents:
     """Everything the pages show, read while the warehouse is open (and only then)."""
     import duckdb
     from sqlmesh.utils.errors import SQLMeshError
@@ -80,13 +97,13 @@ def _gather(settings: Settings, warehouse: Path) -> dict:
         models = list(context.models.values())
         lineage = column_lineage(models, {model.fqn: model.name for model in models})
         docs = model_docs(context, PROJECT_DIR, lineage)
-        return {
-            "models": docs,
-            "figures": key_figures(adapter.fetchdf),
-            "report_charts": report_charts(adapter.fetchdf),
-            "quality": data_quality(settings, adapter, adapter.fetchdf, docs),
-            "graph": graph_chart(model_graph(docs, [table.name for table in TABLES])),
-        }
+        return _Contents(
+            models=docs,
+            figures=key_figures(adapter.fetchdf),
+            charts=report_charts(adapter.fetchdf),
+            quality=data_quality(settings, adapter, adapter.fetchdf, docs),
+            graph=graph_chart(model_graph(docs, [table.name for table in TABLES])),
+        )
     except (SQLMeshError, duckdb.Error) as error:
         raise PipelineError(
             f"could not read the warehouse at {warehouse} for the site: {error}. Close any "
@@ -100,7 +117,7 @@ def _gather(settings: Settings, warehouse: Path) -> dict:
         context.close()
 
 
-def _write(folder: Path, out: Path, gathered: dict) -> int:
+def _write(folder: Path, out: Path, contents: _Contents) -> int:
     """Render every page into `folder`; returns how many pages it wrote."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -113,7 +130,7 @@ def _write(folder: Path, out: Path, gathered: dict) -> int:
     common = {
         "vega_bundle": write_vega_bundle(assets, previous_site=out),
         "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "models": gathered["models"],
+        "models": contents.models,
     }
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -126,13 +143,13 @@ def _write(folder: Path, out: Path, gathered: dict) -> int:
         html = env.get_template(template).render(root=root, title=title, **common, **values)
         path.write_text(html, encoding="utf-8")
 
-    report_charts = gathered["report_charts"]
+    report_charts = contents.charts
     page(
         "index.html",
         folder / "index.html",
         "",
         "Report",
-        figures=gathered["figures"],
+        figures=contents.figures,
         report_charts=report_charts,
         charts={chart.id: chart.spec for chart in report_charts},
     )
@@ -141,7 +158,7 @@ def _write(folder: Path, out: Path, gathered: dict) -> int:
         folder / "quality.html",
         "",
         "Data quality",
-        quality=gathered["quality"],
+        quality=contents.quality,
         charts={},
     )
     models = folder / "models"
@@ -152,9 +169,9 @@ def _write(folder: Path, out: Path, gathered: dict) -> int:
         "../",
         "Models",
         layers=LAYERS,
-        charts={"model-graph": gathered["graph"]},
+        charts={"model-graph": contents.graph},
     )
-    for model in gathered["models"]:
+    for model in contents.models:
         page("model.html", models / model.page, "../", model.name, model=model, charts={})
     (folder / SITE_MARK).write_text("Built by `olist docs`; replaced whole by the next build.\n")
-    return 3 + len(gathered["models"])
+    return 3 + len(contents.models)
