@@ -9,6 +9,7 @@
 #   make lint    ruff check + ruff format --check; sqlmesh format --check + the SQLMesh linter;
 #                actionlint on .github/workflows
 #   make format  ruff format + ruff check --fix; sqlmesh format
+#   make docs    the static site (report, data quality, model docs, lineage) in data/site/
 #   make plan-diff BASE=main
 #                what the working tree's SQLMesh changes do to the data, against BASE (Markdown)
 
@@ -113,3 +114,14 @@ PR_ENV ?=
 .PHONY: plan-diff
 plan-diff: setup
 	$(VENV)/bin/olist plan-diff --base $(BASE) $(if $(SOURCE),--source $(SOURCE)) $(if $(PR_ENV),--env $(PR_ENV))
+
+# The static site from the warehouse `make run` built: report, data quality, model docs and
+# column lineage, in data/site/ (open data/site/index.html; no server, no network).
+.PHONY: docs
+docs: setup
+	$(VENV)/bin/olist docs
+
+# The README's picture of the report (docs/report.png): data/site/index.html in headless Chromium.
+.PHONY: docs-screenshot
+docs-screenshot: docs
+	$(VENV)/bin/python -m olist.site.browser data/site/index.html docs/report.png

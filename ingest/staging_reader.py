@@ -25,6 +25,10 @@ class StagingReader(Protocol):
 
     def row_count(self, table: str) -> int: ...
 
+    def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
+        """Rows of each of `tables` that exists, over one connection (the site's quality page)."""
+        ...
+
     def read(
         self, table: str, columns: Sequence[str] = (), after_load_id: str | None = None
     ) -> Iterator[pa.RecordBatch]:
@@ -61,6 +65,17 @@ class PostgresReader:
         with psycopg.connect(self._url) as con:
             return con.execute(f'SELECT count(*) FROM {STAGING_DATASET}."{table}"').fetchone()[0]
 
+    def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
+        import psycopg
+
+        counts = {}
+        with psycopg.connect(self._url) as con:
+            for table in tables:
+                name = f'{STAGING_DATASET}."{table}"'
+                if con.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]:
+                    counts[table] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        return counts
+
     def read(
         self, table: str, columns: Sequence[str] = (), after_load_id: str | None = None
     ) -> Iterator[pa.RecordBatch]:
@@ -96,6 +111,23 @@ class DuckDBReader:
     def row_count(self, table: str) -> int:
         with self._connect() as con:
             return con.execute(f'SELECT count(*) FROM {STAGING_DATASET}."{table}"').fetchone()[0]
+
+    def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
+        with self._connect() as con:
+            existing = {
+                name
+                for (name,) in con.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                    [STAGING_DATASET],
+                ).fetchall()
+            }
+            return {
+                table: con.execute(f'SELECT count(*) FROM {STAGING_DATASET}."{table}"').fetchone()[
+                    0
+                ]
+                for table in tables
+                if table in existing
+            }
 
     def read(
         self, table: str, columns: Sequence[str] = (), after_load_id: str | None = None

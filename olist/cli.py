@@ -9,6 +9,7 @@
                                 write the nine files as they looked on DATE (for replays)
     olist plan-diff --base REF  the working tree's SQLMesh changes against REF: plan, backfill,
                                 data diff, unit tests and audits, as Markdown
+    olist docs [--out DIR]      the static site: report, data quality, model docs and lineage
 
 Errors the user can act on are printed as one clear message (no traceback) with exit code 1.
 """
@@ -21,14 +22,19 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
 from ingest.tables import TABLES, TABLES_BY_NAME
 from olist.config import ConfigError, load_settings, parse_scale
-from olist.console import errors, print_error
+from olist.console import console, errors, print_error
 from olist.errors import PipelineError
 from olist.progress import rows_progress
+
+if TYPE_CHECKING:
+    from olist.config import Settings
+    from olist.site.build import SiteOutcome
 
 
 def _parse_tables(value: str) -> list[str]:
@@ -83,6 +89,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
             lambda stage, result: printers[stage](result),
         )
     print_run_summary(outcome)
+    try:
+        site = _build_site(settings, None)
+    except PipelineError as error:
+        # The warehouse is built and kept: only the site is missing, and `olist docs` retries it.
+        errors.print(
+            f"[bold red]error:[/] the site was not built: {escape(str(error).rstrip('.'))}. "
+            "The warehouse is up to date: only the site is missing (`olist docs` builds it).",
+            highlight=False,
+        )
+        return 1
+    _print_site(site)
+    return 0
+
+
+def _build_site(settings: Settings, out: Path | None) -> SiteOutcome:
+    from olist.site.build import build_site
+
+    return build_site(settings, out if out is not None else settings.data_dir / "site")
+
+
+def _print_site(site: SiteOutcome) -> None:
+    console.print(
+        f"Site: {site.index} ({site.pages} pages, built in {site.seconds:.1f} s); open it in a "
+        "browser, no server needed.",
+        highlight=False,
+        soft_wrap=True,  # a path split across lines cannot be copied
+    )
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    site = _build_site(load_settings(), Path(args.out) if args.out else None)
+    _print_site(site)
     return 0
 
 
@@ -264,6 +302,20 @@ def build_parser() -> argparse.ArgumentParser:
     plan_diff.add_argument("--work", help="throwaway work folder (default: <data dir>/plan-diff)")
     plan_diff.add_argument("--output", help="report file (default: <work folder>/report.md)")
     plan_diff.set_defaults(handler=_cmd_plan_diff)
+
+    docs = commands.add_parser(
+        "docs",
+        help="build the static site: report, data quality, model docs and column lineage",
+        description=(
+            "Write a static site from the warehouse and the SQLMesh project: the report (key "
+            "figures and charts, every number read from a mart), data quality (rows per layer, "
+            "quarantined rows, audits, freshness) and a page per model with its columns and "
+            "their lineage back to the lake, plus the model graph. It opens from file:// with "
+            "no network. The folder is replaced whole, and only if it holds a site built here."
+        ),
+    )
+    docs.add_argument("--out", help="folder to write the site to (default: <data dir>/site)")
+    docs.set_defaults(handler=_cmd_docs)
     return parser
 
 

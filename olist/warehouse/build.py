@@ -68,13 +68,13 @@ def build_warehouse(project: Path = PROJECT_DIR) -> WarehouseOutcome:
 
     context = None
     try:
-        context = _context(project, with_unit_tests=False)
+        context = project_context(project, with_unit_tests=False)
         prod = context.state_reader.get_environment("prod")
         changed = _changed_models(context, prod)
         planned: list[str] = []
         if prod is None or changed:
             context.close()
-            context = _context(project, with_unit_tests=True)
+            context = project_context(project, with_unit_tests=True)
             planned = _apply_model_changes(context, prod, changed)
         adapter = context.engine_adapter
         new_exports = _new_exports(context)
@@ -125,9 +125,10 @@ def build_warehouse(project: Path = PROJECT_DIR) -> WarehouseOutcome:
     )
 
 
-def _context(project: Path, with_unit_tests: bool):
+def project_context(project: Path, with_unit_tests: bool, read_only: bool = False):
     """The SQLMesh project; without its YAML unit tests unless asked (reading them is a third of
-    loading the project, and only a plan runs them)."""
+    loading the project, and only a plan runs them). `read_only` opens the warehouse file
+    read-only (the site), so that readers of the file need not wait for one another."""
     from sqlmesh import Context
     from sqlmesh.core.config import Config
     from sqlmesh.core.config.loader import load_configs
@@ -136,6 +137,17 @@ def _context(project: Path, with_unit_tests: bool):
     if not with_unit_tests:
         ignored = [*(config.ignore_patterns or []), *UNIT_TEST_FILES]
         config = config.copy(update={"ignore_patterns": ignored})
+    if read_only:
+        gateway = config.get_gateway(config.default_gateway_name)
+        # An in-memory DuckDB that attaches the file read-only, under the file's stem: the
+        # catalog name SQLMesh's views use.
+        from sqlmesh.core.config.connection import DuckDBAttachOptions
+
+        path = Path(gateway.connection.database)
+        attached = DuckDBAttachOptions(type="duckdb", path=str(path), read_only=True)
+        gateway.connection = gateway.connection.copy(
+            update={"database": None, "catalogs": {path.stem: attached}}
+        )
     return Context(paths=str(project), config=config)
 
 

@@ -1,5 +1,6 @@
 """`olist run`: the warehouse follows the lake reading only its new files, a rerun computes
-nothing, a locked warehouse is refused before any loading.
+nothing, a locked warehouse is refused before any loading, the site comes last and its failure
+keeps the warehouse.
 
 Runs in-process on the embedded default (DuckDB staging, local lake, local gateway) with every
 path in the test's own folder; the full stack runs the same code (see test_compose.py).
@@ -62,7 +63,12 @@ def test_warehouse_follows_new_lake_loads_and_a_rerun_computes_nothing(run_env, 
     )
 
     assert olist("run", "--source", str(february)) == 0
-    assert "Warehouse built" in capsys.readouterr().out
+    built = capsys.readouterr().out
+    assert "Warehouse built" in built
+    # The site comes last, built from the warehouse the run just built.
+    site = run_env.workdir / "data" / "site" / "index.html"
+    assert built.rstrip().splitlines()[-1].startswith(f"Site: {site} (")
+    assert site.is_file()
     as_of_february = _fct_orders(run_env)
 
     assert olist("run", "--source", str(march)) == 0
@@ -139,3 +145,25 @@ def test_a_locked_warehouse_is_refused_before_anything_is_loaded(run_env, capsys
     error = capsys.readouterr().err
     assert "Cannot open the warehouse" in error and "close the program holding it" in error
     assert not (run_env.workdir / "staging.duckdb").exists()
+
+
+def test_a_site_that_cannot_be_built_is_one_sentence_and_the_warehouse_is_kept(run_env, capsys):
+    source = run_env.workdir / "source"
+    generate(source, 0.01)
+    # Someone's own files where the site goes: `olist docs` never replaces them.
+    notes = run_env.workdir / "data" / "site" / "notes.txt"
+    notes.parent.mkdir(parents=True)
+    notes.write_text("mine")
+
+    assert olist("run", "--source", str(source)) == 1
+    output = capsys.readouterr()
+    assert "Warehouse built" in output.out
+    error = output.err.strip()
+    assert error == (
+        f"error: the site was not built: {notes.parent} exists and is not a site `olist docs` "
+        "built, so it was left alone: remove it, or build the site elsewhere with `olist docs "
+        "--out DIR`. The warehouse is up to date: only the site is missing (`olist docs` builds "
+        "it)."
+    )
+    assert notes.read_text() == "mine"
+    assert len(_fct_orders(run_env)) == 994
