@@ -41,8 +41,22 @@ def unwrap_pipeline_error(settings: Settings) -> Iterator[None]:
             if isinstance(cause, PipelineError):
                 raise cause from None
         raise PipelineError(
-            f"dlt step '{failed.step}' failed: {failed.exception}\n"
+            f"dlt step '{failed.step}' failed: {_without_traceback(str(failed.exception))}\n"
             "The load package is kept and the next run retries it. "
             f"Inspect it with: dlt pipeline --pipelines-dir {settings.dlt_pipelines_dir} "
             f"{failed.pipeline.pipeline_name} info"
         ) from failed
+
+
+TRACEBACK = "Traceback (most recent call last):"
+
+
+def _without_traceback(message: str) -> str:
+    """dlt quotes a failed job's whole traceback in its message; keep its text and the final
+    exception line, which names the cause (connection refused, no space left, ...)."""
+    text, found, trace = message.partition(TRACEBACK)
+    if not found:
+        return message.strip()
+    causes = [line for line in trace.splitlines() if line.strip() and not line[0].isspace()]
+    cause = causes[-1].strip() if causes else ""
+    return f"{text.strip()} {cause}".strip()

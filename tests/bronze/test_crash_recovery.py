@@ -25,6 +25,7 @@ from helpers.bronze import (
     lake_glob,
     staging_counts,
 )
+from helpers.servers import serve_s3
 
 # Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
 pytestmark = pytest.mark.slow
@@ -203,3 +204,45 @@ def test_ctrl_c_at_any_stage_exits_130_in_one_line_and_a_rerun_is_exact(
     settings = current_settings()
     assert staging_counts(settings) == SAMPLE_ROWS
     assert lake_counts(settings) == SAMPLE_ROWS
+
+
+def test_s3_server_killed_mid_export_fails_in_a_few_lines_naming_the_cause_and_a_rerun_is_exact(
+    olist_env, sample_dir, tmp_path
+):
+    def use(server):
+        olist_env.set(
+            OLIST_LAKE_URL="s3://lake-of-killed-server/lake",
+            OLIST_S3_ENDPOINT_URL=server.endpoint_url,
+            OLIST_S3_ACCESS_KEY_ID=server.access_key_id,
+            OLIST_S3_SECRET_ACCESS_KEY=server.secret_access_key,
+        )
+
+    workdir = olist_env.workdir
+    with serve_s3(tmp_path / "s3") as server:
+        server.create_bucket("lake-of-killed-server")
+        use(server)
+        _olist(["ingest", "--source", str(sample_dir)], workdir)
+        export = subprocess.Popen(
+            [sys.executable, "-m", "olist.cli", "export"],
+            cwd=workdir,
+            env={**os.environ, "COLUMNS": "1000"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + KILL_TIMEOUT_SECONDS
+        while not _stage_reached(workdir / "data" / "dlt" / "olist_export", "load"):
+            assert export.poll() is None and time.monotonic() < deadline, "export never loaded"
+            time.sleep(0.005)
+        os.kill(server.pid, signal.SIGKILL)
+        _, err = export.communicate(timeout=600)
+
+    assert export.returncode == 1
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) <= 3, err
+    assert lines[0].startswith("error: ") and "Could not connect to the endpoint URL" in lines[0]
+    with serve_s3(tmp_path / "s3") as restarted:  # the same buckets, new port and keys
+        use(restarted)
+        _olist(["export"], workdir)
+        assert lake_counts(current_settings()) == SAMPLE_ROWS

@@ -154,6 +154,7 @@ class S3Server:
     secret_access_key: str = field(repr=False)
     root: Path
     region: str = S3_REGION
+    pid: int = 0  # rclone's process, for tests that kill the server mid-run
 
     def filesystem(self) -> s3fs.S3FileSystem:
         """A fresh s3fs client for this server (uncached, so credentials never leak across)."""
@@ -315,6 +316,7 @@ def serve_s3(
             access_key_id=access_key_id,
             secret_access_key=secret_access_key,
             root=root,
+            pid=process.pid,
         )
     finally:
         _stop(process)
