@@ -67,15 +67,19 @@ def build_warehouse(project: Path = PROJECT_DIR) -> WarehouseOutcome:
     from sqlmesh.utils.errors import SQLMeshError
 
     context = None
+    failures = _FailedModels()
     try:
-        context = project_context(project, with_unit_tests=False)
+        context = failures.watch(project_context(project, with_unit_tests=False))
         prod = context.state_reader.get_environment("prod")
         changed = _changed_models(context, prod)
         planned: list[str] = []
-        if prod is None or changed:
+        # A prod whose last plan stopped halfway (a full disk, a crash) is not finalized, and
+        # SQLMesh's run would wait for it to be: planning prod again finishes it.
+        unfinished_plan = prod is not None and prod.finalized_ts is None
+        if prod is None or changed or unfinished_plan:
             context.close()
-            context = project_context(project, with_unit_tests=True)
-            planned = _apply_model_changes(context, prod, changed)
+            context = failures.watch(project_context(project, with_unit_tests=True))
+            planned = _apply_model_changes(context, prod, changed, finish=unfinished_plan)
         adapter = context.engine_adapter
         new_exports = _new_exports(context)
         last = recorded(adapter)
@@ -102,7 +106,9 @@ def build_warehouse(project: Path = PROJECT_DIR) -> WarehouseOutcome:
         audits = sum(len(context.get_model(name).audits) for name in computed)
         location = _location(context)
     except (SQLMeshError, duckdb.Error) as error:
-        raise WarehouseError(f"SQLMesh could not build prod: {error}") from None
+        raise WarehouseError(f"SQLMesh could not build prod: {error}{failures.cause()}") from None
+    except WarehouseError as error:
+        raise WarehouseError(f"{error}{failures.cause()}") from None
     finally:
         if context is not None:
             context.close()  # release the warehouse file: DuckDB allows one writer
@@ -168,9 +174,10 @@ def _changed_models(context, prod) -> list[str]:
     )
 
 
-def _apply_model_changes(context, prod, changed: list[str]) -> list[str]:
+def _apply_model_changes(context, prod, changed: list[str], finish: bool = False) -> list[str]:
     """Plan and apply prod; rebuild the edited incremental models there, after they passed their
-    audits in a preview (see _preview). Returns the models the plans computed."""
+    audits in a preview (see _preview). With `finish`, the plan is applied even when it changes
+    nothing, to finalize prod. Returns the models the plans computed."""
     in_prod = {s.name for s in prod.snapshots} if prod is not None else set()
     edited = [
         name
@@ -187,7 +194,7 @@ def _apply_model_changes(context, prod, changed: list[str]) -> list[str]:
         "prod", always_include_local_changes=True, skip_tests=bool(edited), skip_linter=bool(edited)
     ).build()
     built |= {model_name(s.snapshot_id.name) for s in plan.missing_intervals}
-    if plan.has_changes or plan.requires_backfill:
+    if plan.has_changes or plan.requires_backfill or finish:
         context.apply(plan)
     if edited:
         restatement = context.plan_builder(
@@ -273,3 +280,42 @@ def _new_exports(context) -> list[str]:
 def _location(context) -> str:
     connection = context.config.get_gateway(context.selected_gateway).connection
     return str(Path(connection.database).resolve())
+
+
+class _FailedModels:
+    """Keeps the errors of the models SQLMesh failed to evaluate, whose cause (no space left on
+    the device, a lock, a failed query) its own error leaves out: "Plan application failed."."""
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+
+    def watch(self, context):
+        context.console = _RecordingFailures(context.console, self.errors)
+        return context
+
+    def cause(self) -> str:
+        """ " Cause (<model>): <first line of the deepest error>", or "" when none was seen."""
+        if not self.errors:
+            return ""
+        error = root = self.errors[0]
+        while (nested := root.__cause__ or root.__context__) is not None:
+            root = nested
+        lines = str(root).strip().splitlines() or [type(root).__name__]
+        snapshot = getattr(getattr(error, "node", None), "snapshot_name", None)
+        where = f" ({model_name(snapshot)})" if snapshot else ""
+        return f" Cause{where}: {lines[0]}"
+
+
+class _RecordingFailures:
+    """SQLMesh's console as it is, also keeping the errors of the models that failed."""
+
+    def __init__(self, console, errors: list[BaseException]) -> None:
+        self.console = console
+        self.errors = errors
+
+    def log_failed_models(self, errors) -> None:
+        self.errors.extend(errors)
+        self.console.log_failed_models(errors)
+
+    def __getattr__(self, name: str):
+        return getattr(self.console, name)

@@ -167,3 +167,40 @@ def test_a_site_that_cannot_be_built_is_one_sentence_and_the_warehouse_is_kept(r
     )
     assert notes.read_text() == "mine"
     assert len(_fct_orders(run_env)) == 994
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 4 MB tmpfs (the tests run as root); unmounted afterwards."""
+    mountpoint = tmp_path / "tiny-disk"
+    mountpoint.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mountpoint)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    yield mountpoint
+    subprocess.run(["umount", str(mountpoint)], check=True)
+
+
+def test_a_full_warehouse_disk_names_the_cause_in_one_line_and_a_rerun_with_room_is_exact(
+    run_env, tiny_disk, capsys
+):
+    source = run_env.workdir / "source"
+    generate(source, 0.01)
+    run_env.set(OLIST_WAREHOUSE_PATH=tiny_disk / "warehouse.duckdb")
+
+    assert olist("run", "--source", str(source)) == 1
+
+    err = capsys.readouterr().err
+    [line] = [text for text in err.splitlines() if text.startswith("error:")]
+    assert "SQLMesh could not build prod" in line
+    assert "No space left on device" in line and "Cause (" in line
+    subprocess.run(["mount", "-o", "remount,size=256m", str(tiny_disk)], check=True)
+    assert olist("run", "--source", str(source)) == 0
+    orders = staging_counts(current_settings(), ["orders"])["orders"]
+    with duckdb.connect(str(tiny_disk / "warehouse.duckdb"), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM marts.fct_orders").fetchone()[0] == orders
