@@ -12,8 +12,8 @@ A run rewrites the orders with a new version of the order, of one of its items o
 customer record, with every version of each. */
 MODEL (
   name intermediate.int_order_group_keys,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_id),
   allow_partials TRUE,
   grain (order_id, order_purchase_date, customer_unique_id, seller_id, product_id),
   depends_on (

@@ -6,8 +6,8 @@ A run rewrites the orders whose items changed: the order_ids of staging.stg_orde
 rewritten after this table's watermark, with all their items. */
 MODEL (
   name intermediate.int_order_items_rolled_up,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_id),
   allow_partials TRUE,
   grain order_id,
   depends_on (

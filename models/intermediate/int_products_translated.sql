@@ -6,8 +6,8 @@ portateis_cozinha_e_preparadores_de_alimentos, have no translation); else 'uncat
 A run rewrites the products that changed and those whose category's translation changed. */
 MODEL (
   name intermediate.int_products_translated,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by product_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(product_id),
   allow_partials TRUE,
   grain product_id,
   depends_on (

@@ -13,8 +13,8 @@ depends_on lists marts.dim_sellers, which the query does not read, so that the f
 on seller_id can see it (an audit sees only its model's parents). */
 MODEL (
   name marts.fct_order_items,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_id),
   allow_partials TRUE,
   grain (order_id, order_item_id),
   depends_on (staging.lake_files, marts.dim_sellers),

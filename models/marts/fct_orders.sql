@@ -18,8 +18,8 @@ int_order_items_rolled_up, so that the fct_orders_items_match_staging audit can 
 rolled-up item money against it. */
 MODEL (
   name marts.fct_orders,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_id),
   allow_partials TRUE,
   grain order_id,
   depends_on (staging.lake_files, staging.stg_order_items),

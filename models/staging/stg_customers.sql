@@ -6,9 +6,9 @@ staging.stg_customers_versions (rows of batches after this table's watermark), t
 customer_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on customer_id). */
 MODEL (
   name staging.stg_customers,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by customer_id,
+  partitioned_by @key_partition(customer_id),
   grain customer_id,
   depends_on (
     staging.lake_files

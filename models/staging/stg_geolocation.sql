@@ -8,9 +8,9 @@ address of those prefixes, and replaces their rows (INCREMENTAL_BY_PARTITION on 
 prefix only gains addresses (a row's key is its content), so none is ever left empty. */
 MODEL (
   name staging.stg_geolocation,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by geolocation_zip_code_prefix,
+  partitioned_by @key_partition(geolocation_zip_code_prefix),
   grain geolocation_zip_code_prefix,
   depends_on (
     staging.lake_files

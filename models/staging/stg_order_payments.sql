@@ -6,9 +6,9 @@ staging.stg_order_payments_versions (rows of batches after this table's watermar
 order_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on order_id). */
 MODEL (
   name staging.stg_order_payments,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by order_id,
+  partitioned_by @key_partition(order_id),
   grain (order_id, payment_sequential),
   depends_on (
     staging.lake_files

@@ -5,9 +5,9 @@ staging.stg_orders_versions (rows of batches after this table's watermark), then
 order_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on order_id). */
 MODEL (
   name staging.stg_orders,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by order_id,
+  partitioned_by @key_partition(order_id),
   grain order_id,
   depends_on (
     staging.lake_files

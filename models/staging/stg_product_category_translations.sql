@@ -5,9 +5,9 @@ staging.stg_product_category_translations_versions (rows of batches after this t
 product_category_names, and replaces their rows (INCREMENTAL_BY_PARTITION on product_category_name). */
 MODEL (
   name staging.stg_product_category_translations,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by product_category_name,
+  partitioned_by @key_partition(product_category_name),
   grain product_category_name,
   depends_on (
     staging.lake_files

@@ -6,9 +6,9 @@ staging.stg_products_versions (rows of batches after this table's watermark), th
 product_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on product_id). */
 MODEL (
   name staging.stg_products,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by product_id,
+  partitioned_by @key_partition(product_id),
   grain product_id,
   depends_on (
     staging.lake_files

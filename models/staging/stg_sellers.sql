@@ -5,9 +5,9 @@ staging.stg_sellers_versions (rows of batches after this table's watermark), the
 seller_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on seller_id). */
 MODEL (
   name staging.stg_sellers,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by seller_id,
+  partitioned_by @key_partition(seller_id),
   grain seller_id,
   depends_on (
     staging.lake_files
