@@ -9,7 +9,10 @@ order touched since their watermark left: its new groups and the ones it moved a
 are among its earlier versions' keys. Over-including a group only recomputes it.
 
 A run rewrites the orders with a new version of the order, of one of its items or of its
-customer record, with every version of each. */
+customer record, with every version of each.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name intermediate.int_order_group_keys,
   kind @incremental_by_key(),

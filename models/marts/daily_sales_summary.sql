@@ -6,7 +6,9 @@ A run recomputes the days that changed orders belong to, or belonged to in an ea
 watermark, of any age. INCREMENTAL_BY_PARTITION on the day replaces those days; a day left with
 no order at all gets a row with NULL measures from the query, which replaces the stale row and
 is then deleted by the statement after the query.
-*/
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.daily_sales_summary,
   kind @incremental_by_key(),

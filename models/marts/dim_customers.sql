@@ -8,7 +8,10 @@ A run recomputes the people that changed orders belong to, or belonged to in an 
 watermark, of any age), and the people whose latest zip code prefix got new coordinates.
 INCREMENTAL_BY_PARTITION on customer_unique_id replaces their rows; a person left with no order
 gets a row of NULL measures from the query, which replaces the stale row and is then deleted by
-the statement after the query. */
+the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.dim_customers,
   kind @incremental_by_key(),

@@ -8,7 +8,10 @@ A run recomputes the products whose record or category translation changed
 version (intermediate.int_order_group_keys), in the orders whose items changed since this
 table's watermark. INCREMENTAL_BY_PARTITION on product_id replaces their rows; an inferred
 product that no item sells any more gets a row of NULL columns from the query, which replaces
-the stale row and is then deleted by the statement after the query. */
+the stale row and is then deleted by the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.dim_products,
   kind @incremental_by_key(),

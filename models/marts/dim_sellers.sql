@@ -7,7 +7,10 @@ coordinates, and the sellers of the items, or of their earlier versions
 (intermediate.int_order_group_keys), in the orders whose items changed since this table's
 watermark. INCREMENTAL_BY_PARTITION on seller_id replaces their rows; an inferred seller that no
 item names any more gets a row of NULL columns from the query, which replaces the stale row and
-is then deleted by the statement after the query. */
+is then deleted by the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.dim_sellers,
   kind @incremental_by_key(),

@@ -7,7 +7,10 @@ A run recomputes the months that changed orders belong to, or belonged to in an 
 (intermediate.int_order_group_keys): the orders rewritten in marts.fct_orders since this table's
 watermark, of any age. A payment change rewrites its order there. INCREMENTAL_BY_PARTITION on the month replaces every row of those
 months; a month left with no row gets one row of NULL measures from the query, which replaces the
-stale rows and is then deleted by the statement after the query. */
+stale rows and is then deleted by the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.payment_mix,
   kind @incremental_by_key(),

@@ -7,7 +7,10 @@ A run recomputes the sellers rewritten in dim_sellers and the sellers of the ord
 in fct_orders or fct_order_items, including the sellers of earlier versions of their items
 (intermediate.int_order_group_keys), since this table's watermark. INCREMENTAL_BY_PARTITION on
 seller_id replaces their rows; a seller gone from dim_sellers gets a row of NULL columns from
-the query, which replaces the stale row and is then deleted by the statement after the query. */
+the query, which replaces the stale row and is then deleted by the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.seller_performance,
   kind @incremental_by_key(),

@@ -3,7 +3,10 @@ customer_unique_id identifies the person), the latest of its versions.
 
 A run rewrites the customer_ids that new versions touched: it reads their keys from
 staging.stg_customers_versions (rows of batches after this table's watermark), then every version of those
-customer_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on customer_id). */
+customer_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on customer_id).
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name staging.stg_customers,
   kind @incremental_by_key(),
