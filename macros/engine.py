@@ -20,13 +20,16 @@ from __future__ import annotations
 
 from sqlglot import exp
 from sqlmesh import macro
-from sqlmesh.core.macros import MacroEvaluator
+from sqlmesh.core.macros import MacroEvaluator, RuntimeStage
 
 SPARK = "spark"
 
 
 def engine_of(evaluator: MacroEvaluator) -> str:
-    """The engine the models run on: `duckdb`, or `spark` on the spark gateway."""
+    """The engine the models run on: `duckdb`, or `spark` on the spark gateway. SQLMesh's unit
+    tests run in DuckDB whatever the gateway (config.yaml: default_test_connection)."""
+    if evaluator.runtime_stage == RuntimeStage.TESTING.value:
+        return "duckdb"
     return evaluator.var("engine") or "duckdb"
 
 
