@@ -75,8 +75,21 @@ def _check_duckdb_file(
 
 
 def check_warehouse(settings: Settings) -> None:
-    """The warehouse file must be free before `olist run` spends minutes loading data for it."""
-    _check_duckdb_file(settings.warehouse_path, "warehouse", WarehouseError)
+    """The warehouse must be usable before `olist run` spends minutes loading data for it: the
+    DuckDB file free, or on the spark gateway a Java runtime and the folder Spark writes to."""
+    if settings.gateway != "spark":
+        _check_duckdb_file(settings.warehouse_path, "warehouse", WarehouseError)
+        return
+    from olist.java_runtime import java_version_problem
+
+    if problem := java_version_problem():
+        raise WarehouseError(problem)
+    try:
+        settings.spark_folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WarehouseError(
+            f"Cannot create the Spark folder {settings.spark_folder} (OLIST_SPARK_DIR): {error}"
+        ) from None
 
 
 def check_lake(settings: Settings) -> None:

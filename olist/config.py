@@ -48,6 +48,16 @@ class Settings:
     # The DuckDB file SQLMesh builds (config.yaml reads OLIST_WAREHOUSE_PATH itself); relative to
     # the working directory, like sqlmesh's own connection.
     warehouse_path: Path = Path(DEFAULT_WAREHOUSE_PATH)
+    # The SQLMesh gateway (config.yaml reads OLIST_GATEWAY itself): local, full or spark.
+    gateway: str = "local"
+    # The spark gateway's tables, metastore and (without PostgreSQL) state; config.yaml reads
+    # OLIST_SPARK_DIR itself, with the same default.
+    spark_dir: Path | None = None
+
+    @property
+    def spark_folder(self) -> Path:
+        """Where the spark gateway keeps its tables and metastore (`<data dir>/spark`)."""
+        return self.spark_dir or self.data_dir / "spark"
 
     @property
     def seeds_dir(self) -> Path:
@@ -150,6 +160,8 @@ def load_settings(env_file: Path = Path(".env")) -> Settings:
         s3=s3,
         demo_scale=_validate_demo_scale(env.get("OLIST_DEMO_SF") or str(DEFAULT_DEMO_SCALE)),
         warehouse_path=Path(env.get("OLIST_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH),
+        gateway=env.get("OLIST_GATEWAY") or "local",
+        spark_dir=Path(env["OLIST_SPARK_DIR"]) if env.get("OLIST_SPARK_DIR") else None,
     )
 
 
