@@ -2,7 +2,11 @@
 for the whole module (starting Spark is the slow part), and SQLMesh's config.yaml rendered from
 exactly the `OLIST_*` environment the test gives it (`OLIST_GATEWAY=spark`).
 
-    python spark_driver.py <steps.json> <results.json>
+    python spark_driver.py <project> <steps.json> <results.json>
+
+<project> is a copy of the repository's SQLMesh project (config, models, macros, audits, unit
+tests) that a step may edit: the repository's own files stay untouched while other tests read
+them.
 
 Each step is one of:
 
@@ -10,7 +14,9 @@ Each step is one of:
 - `{"do": "run", "add": [[source, target], ...]}`: copy lake files in, then a run of prod as
   `olist run` does (olist.warehouse.build._run_prod);
 - `{"do": "dump", "to": dir}`: every staging, intermediate and mart table of prod written to
-  `dir/<schema>.<table>.parquet`, for the test to compare with DuckDB's.
+  `dir/<schema>.<table>.parquet`, for the test to compare with DuckDB's;
+- `{"do": "edit", "file": path, "replace": [old, new]}`: a project file edited (a model broken
+  on purpose) and the project reloaded.
 """
 
 from __future__ import annotations
@@ -24,12 +30,14 @@ from pathlib import Path
 LAYERS = ("staging", "intermediate", "marts")
 
 
-def main(steps_file: str, results_file: str) -> int:
+def main(project: str, steps_file: str, results_file: str) -> int:
     from sqlmesh import Context
+    from sqlmesh.core.console import configure_console
 
+    configure_console()  # SQLMesh's own report of a failed model or audit, into the output
     steps = json.loads(Path(steps_file).read_text())
     results: list[dict] = []
-    context = Context(paths=Path(__file__).resolve().parents[2])
+    context = Context(paths=project)
     try:
         for step in steps:
             if step["do"] == "plan":
@@ -44,6 +52,15 @@ def main(steps_file: str, results_file: str) -> int:
                 results.append({"do": "run", "failed": False})
             elif step["do"] == "dump":
                 results.append(_dump(context, Path(step["to"])))
+            elif step["do"] == "edit":
+                file = Path(project) / step["file"]
+                old, new = step["replace"]
+                text = file.read_text()
+                if old not in text:
+                    raise SystemExit(f"{file} has no {old!r} to replace")
+                file.write_text(text.replace(old, new))
+                context.load()
+                results.append({"do": "edit"})
     finally:
         Path(results_file).write_text(json.dumps(results))
         context.close()

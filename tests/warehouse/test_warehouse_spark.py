@@ -9,7 +9,11 @@ shuffle partitions, on the replays' lake of daily exports of the real sample
    timestamps), the run stamps aside;
 2. the old-orders day's export (orders moved to another day and person, canceled, items and
    payments changed) is taken in by a run on Spark, as `olist run` does: the tables equal a
-   DuckDB warehouse planned from scratch on the whole lake.
+   DuckDB warehouse planned from scratch on the whole lake;
+3. daily_sales_summary is broken on purpose (it double-counts revenue) and prod planned again on
+   Spark: the audit that checks it against fct_orders fails there, and the plan with it.
+
+Spark works on a copy of the project, which the last step edits.
 """
 
 from __future__ import annotations
@@ -24,11 +28,15 @@ import duckdb
 import pytest
 from helpers.replay import OLD_ORDERS_STEP, PLAN_PROD, RUN_STAMPS, DailyLake
 from helpers.scenarios import succeeded
-from helpers.warehouse import clean_environment, run_sqlmesh
+from helpers.warehouse import REPO_ROOT, clean_environment, run_sqlmesh
 
 pytestmark = pytest.mark.slow
 
 DRIVER = Path(__file__).parents[1] / "helpers" / "spark_driver.py"
+# What a SQLMesh project is made of (the linter wants the unit tests too).
+PROJECT_PARTS = ("config.yaml", "models", "macros", "audits", "tests/models", "tests/macros")
+BROKEN_MODEL = "models/marts/daily_sales_summary.sql"
+BROKEN_AUDIT = "daily_sales_summary_matches_fct_orders"
 
 
 def _spark_env(work: Path, lake: Path) -> dict[str, str]:
@@ -44,6 +52,17 @@ def _spark_env(work: Path, lake: Path) -> dict[str, str]:
 def _duckdb_build(lake: Path, warehouse: Path) -> None:
     env = {"OLIST_LAKE_URL": str(lake), "OLIST_WAREHOUSE_PATH": str(warehouse)}
     succeeded(run_sqlmesh(env, *PLAN_PROD, cwd=warehouse.parent))
+
+
+def _project_copy(folder: Path) -> Path:
+    for part in PROJECT_PARTS:
+        source, target = REPO_ROOT / part, folder / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +91,22 @@ def spark_build(tmp_path_factory: pytest.TempPathFactory, daily_lake: DailyLake)
             ],
         },
         {"do": "dump", "to": str(work / "spark-after")},
+        {
+            "do": "edit",
+            "file": BROKEN_MODEL,
+            "replace": ["SUM(revenue) AS revenue", "SUM(revenue) * 2 AS revenue"],
+        },
+        {"do": "plan"},
     ]
     (work / "steps.json").write_text(json.dumps(steps))
     result = subprocess.run(
-        [sys.executable, str(DRIVER), str(work / "steps.json"), str(work / "results.json")],
+        [
+            sys.executable,
+            str(DRIVER),
+            str(_project_copy(work / "project")),
+            str(work / "steps.json"),
+            str(work / "results.json"),
+        ],
         env=clean_environment(_spark_env(work, lake)),
         cwd=work,
         capture_output=True,
@@ -85,7 +116,8 @@ def spark_build(tmp_path_factory: pytest.TempPathFactory, daily_lake: DailyLake)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"the Spark driver failed:\n{output[-20000:]}"
     results = json.loads((work / "results.json").read_text())
-    assert [r.get("failed") for r in results if "failed" in r] == [False, False], results
+    assert [r.get("failed") for r in results[:3] if "failed" in r] == [False, False], results
+    (work / "broken-plan.json").write_text(json.dumps({**results[-1], "output": output}))
     (work / "duckdb-after").mkdir()
     _duckdb_build(lake, work / "duckdb-after" / "after.duckdb")
     return work
@@ -145,3 +177,10 @@ def test_a_daily_run_on_spark_equals_a_full_duckdb_rebuild(spark_build: Path) ->
     # The run took something in: the two DuckDB builds differ, so the comparison could fail.
     before = spark_build / "duckdb-before" / "before.duckdb"
     assert spark_differences(before, spark_build / "spark-after") != {}
+
+
+def test_a_model_broken_on_purpose_fails_its_audit_on_spark(spark_build: Path) -> None:
+    broken = json.loads((spark_build / "broken-plan.json").read_text())
+    assert broken["failed"], "the plan of a daily_sales_summary that double-counts revenue passed"
+    # SQLMesh's report of the failed model names the audit that found its rows.
+    assert f"'{BROKEN_AUDIT}' audit error" in broken["output"], broken["error"]
