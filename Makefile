@@ -2,7 +2,8 @@
 #
 #   make run     setup, then `olist run`: ingest, export, build the warehouse, print a summary
 #                (SOURCE=dir, else data/seeds/ if it has CSVs, else a demo set in data/demo/)
-#   make setup   .tools/ (pinned uv), .venv/ from uv.lock, DuckDB httpfs installed offline
+#   make setup   .tools/ (pinned uv), .venv/ from uv.lock, DuckDB httpfs installed offline;
+#                with OLIST_GATEWAY=spark, checks for a Java 17+ runtime
 #   make test    setup, then every pytest suite, a worker per core (fails if no tests ran)
 #   make test-quick
 #                lint, the SQLMesh unit tests and the pytest tests not marked slow
@@ -50,6 +51,8 @@ setup:
 	# PYTHONDONTWRITEBYTECODE is set); later syncs take a quarter of a second.
 	$(UV) sync --frozen --python $(PYTHON) --compile-bytecode
 	$(VENV)/bin/python -m olist.duckdb_extensions
+	@# The spark gateway starts a JVM: when it is selected, say now if Java 17+ is missing.
+	@if [ "$$OLIST_GATEWAY" = spark ]; then $(VENV)/bin/python -m olist.java_runtime; fi
 
 run: setup
 	$(if $(DEMO_SF),OLIST_DEMO_SF=$(DEMO_SF)) $(VENV)/bin/olist run $(if $(SOURCE),--source $(SOURCE))

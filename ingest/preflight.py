@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from olist.config import Settings, StateSettings
+from olist.config import Settings
 from olist.errors import LakeError, PipelineError, StagingDatabaseError, WarehouseError
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -92,16 +92,31 @@ def _check_duckdb_file(
 
 
 def check_warehouse(settings: Settings) -> None:
-    """The warehouse file must be free, and SQLMesh's state database must let us in, before
-    `olist run` spends minutes loading data for them."""
-    _check_duckdb_file(settings.warehouse_path, "warehouse", WarehouseError)
+    """The warehouse must be usable before `olist run` spends minutes loading data for it: the
+    DuckDB file free, or on the spark gateway a Java runtime and the folder Spark writes to; and
+    SQLMesh's state database must let us in."""
     if settings.state is not None:
-        _check_state_database(settings.state)
+        _check_state_database(settings)
+    if settings.gateway != "spark":
+        _check_duckdb_file(settings.warehouse_path, "warehouse", WarehouseError)
+        return
+    from olist.java_runtime import java_version_problem
+
+    if problem := java_version_problem():
+        raise WarehouseError(problem)
+    try:
+        settings.spark_folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WarehouseError(
+            f"Cannot create the Spark folder {settings.spark_folder} (OLIST_SPARK_DIR): {error}"
+        ) from None
 
 
-def _check_state_database(state: StateSettings) -> None:
+def _check_state_database(settings: Settings) -> None:
     import psycopg
 
+    state = settings.state
+    assert state is not None
     try:
         psycopg.connect(
             host=state.host,
@@ -117,7 +132,8 @@ def _check_state_database(state: StateSettings) -> None:
         advice = _postgres_advice(detail, state.user, state.database, settings_named)
         raise WarehouseError(
             f"Cannot use SQLMesh's state database PostgreSQL at {state.host}:{state.port}"
-            f"/{state.database} (OLIST_GATEWAY=full): {advice}. Nothing was loaded.\n  ({detail})"
+            f"/{state.database} (OLIST_GATEWAY={settings.gateway}): {advice}. Nothing was "
+            f"loaded.\n  ({detail})"
         ) from None
 
 

@@ -6,10 +6,13 @@ Each macro takes a column and returns the SQL expression of its cleaned value, e
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlglot import exp
 from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator
 
+from macros.engine import SPARK, engine_of
 from macros.sql import string_literal
 
 # Brazil's 27 federative units: the state codes that trail some city names ("andira-pr").
@@ -27,6 +30,30 @@ CITY_SUFFIX = rf"(\s*[,(/\\]|\s+-\s+).*$|-({STATE_CODES})$"
 
 # Values that name no city: digits only, or an e-mail address typed into the city field.
 NOT_A_CITY = r"^([0-9 ]*|.*@.*)$"
+
+
+def _accented_letters() -> tuple[str, str]:
+    """The Latin letters with diacritics (U+00C0 to U+024F) and the letters without them, in the
+    same order: what DuckDB's STRIP_ACCENTS does to them (Unicode decomposition, marks dropped)."""
+    accented, plain = [], []
+    for code in range(0xC0, 0x250):
+        letter = chr(code)
+        base = unicodedata.normalize("NFD", letter)[0]
+        if base != letter and base.isascii():
+            accented.append(letter)
+            plain.append(base)
+    return "".join(accented), "".join(plain)
+
+
+def _strip_accents(evaluator: MacroEvaluator, text: str) -> str:
+    """`text` without diacritics: DuckDB's STRIP_ACCENTS; on Spark, which has no such function,
+    a TRANSLATE of the accented Latin letters."""
+    if engine_of(evaluator) != SPARK:
+        return f"STRIP_ACCENTS({text})"
+    accented, plain = (
+        string_literal(letters, evaluator.dialect) for letters in _accented_letters()
+    )
+    return f"TRANSLATE({text}, {accented}, {plain})"
 
 
 def _sql(evaluator: MacroEvaluator, template: str, column: exp.Expression) -> exp.Expression:
@@ -49,7 +76,7 @@ def clean_city(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Express
     """
     # Each step wraps the previous one, so the SQL reads inside out; here it reads top down.
     city = f"CAST({column.sql(dialect=evaluator.dialect)} AS TEXT)"
-    city = f"STRIP_ACCENTS(LOWER({city}))"
+    city = _strip_accents(evaluator, f"LOWER({city})")
     lookalikes, apostrophes = (
         string_literal(text, evaluator.dialect) for text in (APOSTROPHE_LOOKALIKES, APOSTROPHES)
     )
@@ -80,5 +107,10 @@ def local_timestamp(evaluator: MacroEvaluator, column: exp.Expression) -> exp.Ex
     The lake stores Olist's zone-less times as TIMESTAMP WITH TIME ZONE in UTC. A plain cast to
     TIMESTAMP would shift them to the session's TimeZone setting; taking the wall-clock time in
     UTC returns exactly what the CSV said, whatever the session's zone.
+
+    On Spark the instant itself: its session time zone is UTC (config.yaml), so the instant's
+    wall-clock time there is the same, and Spark has no zone-less cast of an instant to UTC.
     """
+    if engine_of(evaluator) == SPARK:
+        return column
     return _sql(evaluator, "TIMEZONE('UTC', {column})", column)

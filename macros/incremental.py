@@ -15,7 +15,8 @@ each model's evaluation is one transaction that runs only after its parents succ
 run loses nothing: the next run's watermark is still the old one, and it reads a little more.
 
 When a model's table is being rebuilt (its first build, a restatement, a new dev table, a unit
-test without `test_watermark`) `@rebuilding()` is TRUE and the model computes everything, as
+test without `test_watermark`, every run of a FULL model: the key-grain models on Spark,
+macros/engine.py) `@rebuilding()` is TRUE and the model computes everything, as
 SQLMesh then replaces the whole table with the query's result. The test is SQLMesh's own for a
 first insert (`SnapshotEvaluator.evaluate`: no intervals, or no table).
 
@@ -33,6 +34,8 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator, RuntimeStage
+
+from macros.sql import fetchall, table_exists
 
 # The ledger of lake files: which complete exports the warehouse has taken in, in which batch.
 LEDGER = "staging.lake_files"
@@ -67,10 +70,10 @@ def watermark_of(evaluator: MacroEvaluator) -> int:
 
 def _table_is_new(evaluator: MacroEvaluator) -> bool:
     table = evaluator.this_model
-    if not evaluator.engine_adapter.table_exists(table):
+    if not table_exists(evaluator, table):
         return True
     snapshot = evaluator.get_snapshot(evaluator.this_model_fqn)
-    if snapshot is None:
+    if snapshot is None or snapshot.model.kind.is_full:
         return True
     # A forward-only change previewed in a dev environment writes the snapshot's dev table,
     # whose intervals SQLMesh keeps apart.
@@ -95,9 +98,9 @@ def _looked_up(evaluator: MacroEvaluator, name: str, look_up):
 def greatest(evaluator: MacroEvaluator, column: str, table: str) -> int:
     """The greatest value of a batch column in a table, 0 when the table is empty or not there
     yet (SQLMesh renders a query once to create its table, before any parent has run)."""
-    if not evaluator.engine_adapter.table_exists(table):
+    if not table_exists(evaluator, table):
         return 0
-    (value,) = evaluator.engine_adapter.fetchone(f"SELECT COALESCE(MAX({column}), 0) FROM {table}")
+    ((value,),) = fetchall(evaluator, f"SELECT COALESCE(MAX({column}), 0) FROM {table}")
     return int(value)
 
 

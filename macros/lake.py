@@ -24,8 +24,9 @@ from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator, RuntimeStage
 from sqlmesh.utils.errors import SQLMeshError
 
+from macros.engine import SPARK, engine_of
 from macros.incremental import LEDGER, evaluating, is_rebuilding, watermark_of
-from macros.sql import string_literal
+from macros.sql import fetchall, string_literal
 
 # SQLMesh unit tests can only stand in for tables, not for files: under test, a lake read becomes
 # this schema's table of the same name, which the test's `inputs` provide (`bronze.orders`).
@@ -38,12 +39,11 @@ FILE_COLUMNS = [("file", "VARCHAR"), ("lake_load_id", "VARCHAR"), ("batch", "INT
 def complete_exports(evaluator: MacroEvaluator) -> list[str]:
     """The load ids of the exports that finished writing (an export still running is not seen)."""
     from ingest.lake_layout import completed_exports_pattern, export_load_id
+    from olist.warehouse.lake_listing import list_files
 
     pattern = completed_exports_pattern(evaluator.var("lake_url"))
-    listing = evaluator.engine_adapter.fetchall(
-        f"SELECT file FROM glob({string_literal(pattern, evaluator.dialect)})"
-    )
-    return sorted(export_load_id(file) for (file,) in listing)
+    (listing,) = list_files(evaluator.engine_adapter, [pattern])
+    return sorted(export_load_id(file) for file in listing)
 
 
 def lake_files_of_exports(
@@ -53,17 +53,18 @@ def lake_files_of_exports(
     of a file-name prefix per export and table (ingest/lake_layout.py), no file opened."""
     from ingest.lake_layout import export_files_pattern
     from ingest.tables import TABLES
+    from olist.warehouse.lake_listing import list_files
 
-    lake_url, dialect = evaluator.var("lake_url"), evaluator.dialect
-    listing = " UNION ALL ".join(
-        f"SELECT {string_literal(export, dialect)}, {string_literal(table.name, dialect)}, file "
-        f"FROM glob({string_literal(export_files_pattern(lake_url, table.name, export), dialect)})"
-        for export in exports
-        for table in TABLES
-    )
-    if not listing:
-        return []
-    return [tuple(row) for row in evaluator.engine_adapter.fetchall(f"{listing} ORDER BY 1, 2, 3")]
+    lake_url = evaluator.var("lake_url")
+    tables = sorted(table.name for table in TABLES)
+    pairs = [(export, table) for export in exports for table in tables]
+    patterns = [export_files_pattern(lake_url, table, export) for export, table in pairs]
+    listings = list_files(evaluator.engine_adapter, patterns)
+    return [
+        (export, table, file)
+        for (export, table), files in zip(pairs, listings, strict=True)
+        for file in files
+    ]
 
 
 @macro()
@@ -86,9 +87,7 @@ def new_lake_files(evaluator: MacroEvaluator) -> exp.Expression:
                 "(`olist export`, or `olist run`), or point OLIST_LAKE_URL at the lake."
             )
     else:
-        known = evaluator.engine_adapter.fetchall(
-            f"SELECT DISTINCT lake_load_id FROM {evaluator.this_model}"
-        )
+        known = fetchall(evaluator, f"SELECT DISTINCT lake_load_id FROM {evaluator.this_model}")
         exports = sorted(set(exports) - {load_id for (load_id,) in known})
     files = lake_files_of_exports(evaluator, exports)
     if not files:
@@ -109,13 +108,16 @@ def read_new_loads(evaluator: MacroEvaluator, table: exp.Expression) -> exp.Expr
     columns = _bronze_columns(name)
     if not evaluating(evaluator):
         return _empty_relation(evaluator, columns)
-    files = evaluator.engine_adapter.fetchall(
+    files = fetchall(
+        evaluator,
         f"SELECT file, lake_load_id, batch FROM {evaluator.resolve_table(LEDGER)} "
         f"WHERE lake_table = {string_literal(name, evaluator.dialect)} "
-        f"AND batch > {watermark_of(evaluator)} ORDER BY file"
+        f"AND batch > {watermark_of(evaluator)} ORDER BY file",
     )
     if not files:
         return _empty_relation(evaluator, columns)
+    if engine_of(evaluator) == SPARK:
+        return _read_files_one_by_one(evaluator, files, columns)
     file_list = ", ".join(string_literal(file, evaluator.dialect) for file, _, _ in files)
     file_batches = _values(evaluator, files, FILE_COLUMNS).sql(dialect=evaluator.dialect)
     return exp.maybe_parse(
@@ -125,6 +127,23 @@ def read_new_loads(evaluator: MacroEvaluator, table: exp.Expression) -> exp.Expr
         "ON parquet.filename = files.file)",
         dialect=evaluator.dialect,
     )
+
+
+def _read_files_one_by_one(
+    evaluator: MacroEvaluator, files, columns: list[tuple[str, str]]
+) -> exp.Expression:
+    """The files as a UNION ALL of one `read_parquet('<file>')` each, the form sqlglot turns into
+    Spark's `parquet.`<file>`` (it drops a list of files and read_parquet's options), with the
+    export's load id and the batch as literals. The columns are selected by name, as DuckDB's
+    union_by_name matches them."""
+    dialect = evaluator.dialect
+    selected = ", ".join(name for name, _ in columns if name not in ("_lake_load_id", "_batch"))
+    reads = [
+        f"SELECT {selected}, {string_literal(lake_load_id, dialect)} AS _lake_load_id, "
+        f"{int(batch)} AS _batch FROM read_parquet({string_literal(file, dialect)})"
+        for file, lake_load_id, batch in files
+    ]
+    return exp.maybe_parse(f"({' UNION ALL '.join(reads)})", dialect=dialect)
 
 
 @macro()

@@ -61,8 +61,17 @@ class Settings:
     # the working directory, like sqlmesh's own connection.
     warehouse_path: Path = Path(DEFAULT_WAREHOUSE_PATH)
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # see ingest/writer_lock.py
-    gateway: str = "local"  # SQLMesh's gateway (OLIST_GATEWAY), chosen in config.yaml
+    # The SQLMesh gateway (config.yaml reads OLIST_GATEWAY itself): local, full or spark.
+    gateway: str = "local"
     state: StateSettings | None = None  # where that gateway keeps SQLMesh's state, if a server
+    # The spark gateway's tables, metastore and (without PostgreSQL) state; config.yaml reads
+    # OLIST_SPARK_DIR itself, with the same default.
+    spark_dir: Path | None = None
+
+    @property
+    def spark_folder(self) -> Path:
+        """Where the spark gateway keeps its tables and metastore (`<data dir>/spark`)."""
+        return self.spark_dir or self.data_dir / "spark"
 
     @property
     def seeds_dir(self) -> Path:
@@ -165,6 +174,9 @@ def load_settings(env_file: Path = Path(".env")) -> Settings:
     """Read every `OLIST_*` setting once; raise ConfigError naming the variable at fault."""
     env = _read_environment(env_file)
     gateway = env.get("OLIST_GATEWAY") or "local"
+    state_in_postgres = gateway == "full" or (
+        gateway == "spark" and bool(env.get("OLIST_STATE_HOST"))
+    )
     lake_url = _validate_lake_url(env.get("OLIST_LAKE_URL") or DEFAULT_LAKE_URL)
     s3 = None
     if lake_url.startswith("s3://"):
@@ -190,7 +202,9 @@ def load_settings(env_file: Path = Path(".env")) -> Settings:
         warehouse_path=Path(env.get("OLIST_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH),
         lock_wait_seconds=_validate_lock_wait(env.get("OLIST_LOCK_WAIT_SECONDS")),
         gateway=gateway,
-        state=_state_settings(env) if gateway == "full" else None,
+        # config.yaml: state in PostgreSQL on `full`, and on `spark` when OLIST_STATE_HOST is set.
+        state=_state_settings(env) if state_in_postgres else None,
+        spark_dir=Path(env["OLIST_SPARK_DIR"]) if env.get("OLIST_SPARK_DIR") else None,
     )
 
 

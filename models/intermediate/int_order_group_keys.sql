@@ -9,11 +9,14 @@ order touched since their watermark left: its new groups and the ones it moved a
 are among its earlier versions' keys. Over-including a group only recomputes it.
 
 A run rewrites the orders with a new version of the order, of one of its items or of its
-customer record, with every version of each. */
+customer record, with every version of each.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name intermediate.int_order_group_keys,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_id),
   allow_partials TRUE,
   grain (order_id, order_purchase_date, customer_unique_id, seller_id, product_id),
   depends_on (

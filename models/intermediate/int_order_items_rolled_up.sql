@@ -3,11 +3,14 @@ without items, mostly canceled or unavailable ones, have no row). fct_orders rea
 its item columns come from one place.
 
 A run rewrites the orders whose items changed: the order_ids of staging.stg_order_items rows
-rewritten after this table's watermark, with all their items. */
+rewritten after this table's watermark, with all their items.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name intermediate.int_order_items_rolled_up,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_id),
   allow_partials TRUE,
   grain order_id,
   depends_on (

@@ -3,11 +3,14 @@ Olist order has none). An order can be paid in several parts (a voucher and a ca
 cards); payment_type names the part that paid the most.
 
 A run rewrites the orders whose payments changed: the order_ids of staging.stg_order_payments
-rows rewritten after this table's watermark, with all their payments. */
+rows rewritten after this table's watermark, with all their payments.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name intermediate.int_order_payments_rolled_up,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_id),
   allow_partials TRUE,
   grain order_id,
   depends_on (

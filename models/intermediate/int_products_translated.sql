@@ -3,11 +3,14 @@ the English translation; else the Portuguese name (two categories, pc_gamer and
 portateis_cozinha_e_preparadores_de_alimentos, have no translation); else 'uncategorized'
 (products listed without a category). So every product has a category to group by.
 
-A run rewrites the products that changed and those whose category's translation changed. */
+A run rewrites the products that changed and those whose category's translation changed.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name intermediate.int_products_translated,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by product_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(product_id),
   allow_partials TRUE,
   grain product_id,
   depends_on (

@@ -85,7 +85,5 @@ SELECT
   months_since_first_purchase::INT AS months_since_first_purchase, /* Months after cohort_month: 0 is the acquisition month. */
   cohort_customers::INT AS cohort_customers, /* Customers acquired in cohort_month. */
   active_customers::INT AS active_customers, /* Of those, customers who placed an order that month. */
-  (
-    active_customers / cohort_customers
-  )::DECIMAL(5, 4) AS retention_rate /* active_customers / cohort_customers, 0 to 1 (1 in month 0). */
+  @decimal_of(active_customers / cohort_customers, 5, 4) AS retention_rate /* active_customers / cohort_customers, 0 to 1 (1 in month 0). */
 FROM retention

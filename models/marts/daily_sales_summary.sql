@@ -6,11 +6,13 @@ A run recomputes the days that changed orders belong to, or belonged to in an ea
 watermark, of any age. INCREMENTAL_BY_PARTITION on the day replaces those days; a day left with
 no order at all gets a row with NULL measures from the query, which replaces the stale row and
 is then deleted by the statement after the query.
-*/
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.daily_sales_summary,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_purchase_date,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_purchase_date),
   allow_partials TRUE,
   grain order_purchase_date,
   depends_on (
@@ -83,14 +85,17 @@ SELECT
   order_count::INT AS order_count, /* Orders placed that day, any status. */
   revenue_order_count::INT AS revenue_order_count, /* Of those, orders that count toward revenue (not canceled or unavailable). */
   revenue::DECIMAL(12, 2) AS revenue, /* Revenue of the day's orders in BRL: item price + freight, canceled and unavailable orders excluded (macros/revenue.py). */
-  (
-    revenue / NULLIF(revenue_order_count, 0)
-  )::DECIMAL(12, 2) AS average_order_value, /* revenue per revenue order in BRL; NULL when there is none. */
+  @decimal_of(revenue / NULLIF(revenue_order_count, 0), 12, 2) AS average_order_value, /* revenue per revenue order in BRL; NULL when there is none. */
   customer_count::INT AS customer_count, /* Distinct customers (customer_unique_id) who ordered that day. */
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
-FROM daily;
-
-/* A day no order belongs to any more: its row of NULL measures replaced the stale one. */
-DELETE FROM @this_model
+FROM daily
 WHERE
-  order_count IS NULL
+  NOT @rebuilding()
+  OR NOT order_count IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+
+@IF(
+  NOT @rebuilding(),
+  DELETE FROM @this_model
+  WHERE
+    order_count IS NULL /* A day no order belongs to any more: its row of NULL measures replaced the stale one. */
+)

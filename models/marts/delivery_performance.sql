@@ -7,11 +7,14 @@ A run recomputes the months that changed orders belong to, or belonged to in an 
 (intermediate.int_order_group_keys): the orders rewritten in marts.fct_orders since this table's
 watermark, of any age. INCREMENTAL_BY_PARTITION on the month replaces every row of those
 months; a month left with no row gets one row of NULL measures from the query, which replaces the
-stale rows and is then deleted by the statement after the query. */
+stale rows and is then deleted by the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.delivery_performance,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_purchase_month,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_purchase_month),
   allow_partials TRUE,
   grain (order_purchase_month, customer_state),
   depends_on (
@@ -94,16 +97,19 @@ SELECT
   customer_state::TEXT AS customer_state, /* State the orders were delivered to. */
   delivered_order_count::INT AS delivered_order_count, /* Orders that reached the customer. */
   late_order_count::INT AS late_order_count, /* Of those, orders delivered after the promised date. */
-  (
-    1 - late_order_count / delivered_order_count
-  )::DECIMAL(5, 4) AS on_time_delivery_rate, /* Share delivered by the promised date, 0 to 1. */
-  average_delivery_days::DECIMAL(6, 2) AS average_delivery_days, /* Mean calendar days from purchase to delivery. */
-  average_estimated_delivery_days::DECIMAL(6, 2) AS average_estimated_delivery_days, /* Mean calendar days from purchase to the promised date. */
-  average_days_versus_estimate::DECIMAL(6, 2) AS average_days_versus_estimate, /* Mean of delivery minus promised date in days: negative is early, positive late. */
+  @decimal_of(1 - late_order_count / delivered_order_count, 5, 4) AS on_time_delivery_rate, /* Share delivered by the promised date, 0 to 1. */
+  @decimal_of(average_delivery_days, 6, 2) AS average_delivery_days, /* Mean calendar days from purchase to delivery. */
+  @decimal_of(average_estimated_delivery_days, 6, 2) AS average_estimated_delivery_days, /* Mean calendar days from purchase to the promised date. */
+  @decimal_of(average_days_versus_estimate, 6, 2) AS average_days_versus_estimate, /* Mean of delivery minus promised date in days: negative is early, positive late. */
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
-FROM monthly;
-
-/* A month with no delivered order any more: its row of NULL measures replaced the stale rows. */
-DELETE FROM @this_model
+FROM monthly
 WHERE
-  delivered_order_count IS NULL
+  NOT @rebuilding()
+  OR NOT delivered_order_count IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+
+@IF(
+  NOT @rebuilding(),
+  DELETE FROM @this_model
+  WHERE
+    delivered_order_count IS NULL /* A month with no delivered order any more: its row of NULL measures replaced the stale rows. */
+)

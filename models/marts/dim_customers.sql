@@ -8,11 +8,14 @@ A run recomputes the people that changed orders belong to, or belonged to in an 
 watermark, of any age), and the people whose latest zip code prefix got new coordinates.
 INCREMENTAL_BY_PARTITION on customer_unique_id replaces their rows; a person left with no order
 gets a row of NULL measures from the query, which replaces the stale row and is then deleted by
-the statement after the query. */
+the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.dim_customers,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by customer_unique_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(customer_unique_id),
   allow_partials TRUE,
   grain customer_unique_id,
   depends_on (
@@ -146,9 +149,7 @@ SELECT
   order_count::INT AS order_count, /* Orders placed, any status. */
   revenue_order_count::INT AS revenue_order_count, /* Orders that count toward revenue (not canceled or unavailable). */
   lifetime_value::DECIMAL(12, 2) AS lifetime_value, /* Revenue of all their orders in BRL (macros/revenue.py). */
-  (
-    lifetime_value / NULLIF(revenue_order_count, 0)
-  )::DECIMAL(12, 2) AS average_order_value, /* lifetime_value per revenue order in BRL; NULL when none. */
+  @decimal_of(lifetime_value / NULLIF(revenue_order_count, 0), 12, 2) AS average_order_value, /* lifetime_value per revenue order in BRL; NULL when none. */
   customer_zip_code_prefix::TEXT AS customer_zip_code_prefix, /* First 5 digits of the zip code of their latest order. */
   customer_city::TEXT AS customer_city, /* City of their latest order, cleaned (lower case, no accents). */
   customer_state::TEXT AS customer_state, /* State of their latest order. */
@@ -156,9 +157,14 @@ SELECT
   customer_lng::DOUBLE AS customer_lng, /* Longitude of the zip code prefix (median of its addresses); NULL when unknown. */
   order_months::DATE[] AS order_months, /* The months they placed orders in (each month's first day), ascending: what customer_cohorts counts. */
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
-FROM located_customers;
-
-/* A person with no order any more: its row of NULL measures replaced the stale one. */
-DELETE FROM @this_model
+FROM located_customers
 WHERE
-  order_count IS NULL
+  NOT @rebuilding()
+  OR NOT order_count IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+
+@IF(
+  NOT @rebuilding(),
+  DELETE FROM @this_model
+  WHERE
+    order_count IS NULL /* A person with no order any more: its row of NULL measures replaced the stale one. */
+)

@@ -8,11 +8,14 @@ A run recomputes the products whose record or category translation changed
 version (intermediate.int_order_group_keys), in the orders whose items changed since this
 table's watermark. INCREMENTAL_BY_PARTITION on product_id replaces their rows; an inferred
 product that no item sells any more gets a row of NULL columns from the query, which replaces
-the stale row and is then deleted by the statement after the query. */
+the stale row and is then deleted by the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.dim_products,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by product_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(product_id),
   allow_partials TRUE,
   grain product_id,
   depends_on (
@@ -87,18 +90,45 @@ WITH touched_products AS (
     products.product_id IS NULL
 ), all_products AS (
   SELECT
-    *,
+    product_id,
+    product_category_name,
+    product_category_name_english,
+    product_name_length,
+    product_description_length,
+    product_photos_qty,
+    product_weight_g,
+    product_length_cm,
+    product_height_cm,
+    product_width_cm,
     FALSE AS is_inferred_member
   FROM products
-  UNION ALL BY NAME
+  UNION ALL
   SELECT
     product_id,
+    NULL AS product_category_name,
     'uncategorized' AS product_category_name_english,
+    NULL AS product_name_length,
+    NULL AS product_description_length,
+    NULL AS product_photos_qty,
+    NULL AS product_weight_g,
+    NULL AS product_length_cm,
+    NULL AS product_height_cm,
+    NULL AS product_width_cm,
     TRUE AS is_inferred_member
   FROM inferred_products
-  UNION ALL BY NAME
+  UNION ALL
   SELECT
-    touched_products.product_id
+    touched_products.product_id,
+    NULL AS product_category_name,
+    NULL AS product_category_name_english,
+    NULL AS product_name_length,
+    NULL AS product_description_length,
+    NULL AS product_photos_qty,
+    NULL AS product_weight_g,
+    NULL AS product_length_cm,
+    NULL AS product_height_cm,
+    NULL AS product_width_cm,
+    NULL AS is_inferred_member
   FROM touched_products
   LEFT JOIN products
     ON touched_products.product_id = products.product_id
@@ -122,9 +152,14 @@ SELECT
   product_width_cm::INT AS product_width_cm, /* Width in centimetres. */
   is_inferred_member::BOOLEAN AS is_inferred_member, /* TRUE when order items reference the product but its record is missing. */
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
-FROM all_products;
-
-/* A product neither listed nor sold any more: its row of NULL columns replaced the stale one. */
-DELETE FROM @this_model
+FROM all_products
 WHERE
-  is_inferred_member IS NULL
+  NOT @rebuilding()
+  OR NOT is_inferred_member IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+
+@IF(
+  NOT @rebuilding(),
+  DELETE FROM @this_model
+  WHERE
+    is_inferred_member IS NULL /* A product neither listed nor sold any more: its row of NULL columns replaced the stale one. */
+)

@@ -7,11 +7,14 @@ coordinates, and the sellers of the items, or of their earlier versions
 (intermediate.int_order_group_keys), in the orders whose items changed since this table's
 watermark. INCREMENTAL_BY_PARTITION on seller_id replaces their rows; an inferred seller that no
 item names any more gets a row of NULL columns from the query, which replaces the stale row and
-is then deleted by the statement after the query. */
+is then deleted by the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.dim_sellers,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by seller_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(seller_id),
   allow_partials TRUE,
   grain seller_id,
   depends_on (
@@ -88,17 +91,27 @@ WITH touched_sellers AS (
     sellers.seller_id IS NULL
 ), all_sellers AS (
   SELECT
-    *,
+    seller_id,
+    seller_zip_code_prefix,
+    seller_city,
+    seller_state,
     FALSE AS is_inferred_member
   FROM sellers
-  UNION ALL BY NAME
+  UNION ALL
   SELECT
     seller_id,
+    NULL AS seller_zip_code_prefix,
+    NULL AS seller_city,
+    NULL AS seller_state,
     TRUE AS is_inferred_member
   FROM inferred_sellers
-  UNION ALL BY NAME
+  UNION ALL
   SELECT
-    touched_sellers.seller_id
+    touched_sellers.seller_id,
+    NULL AS seller_zip_code_prefix,
+    NULL AS seller_city,
+    NULL AS seller_state,
+    NULL AS is_inferred_member
   FROM touched_sellers
   LEFT JOIN sellers
     ON touched_sellers.seller_id = sellers.seller_id
@@ -126,9 +139,14 @@ SELECT
   seller_lng::DOUBLE AS seller_lng, /* Longitude of the zip code prefix (median of its addresses); NULL when unknown. */
   is_inferred_member::BOOLEAN AS is_inferred_member, /* TRUE when order items reference the seller but its record is missing. */
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
-FROM located_sellers;
-
-/* A seller neither listed nor selling any more: its row of NULL columns replaced the stale one. */
-DELETE FROM @this_model
+FROM located_sellers
 WHERE
-  is_inferred_member IS NULL
+  NOT @rebuilding()
+  OR NOT is_inferred_member IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+
+@IF(
+  NOT @rebuilding(),
+  DELETE FROM @this_model
+  WHERE
+    is_inferred_member IS NULL /* A seller neither listed nor selling any more: its row of NULL columns replaced the stale one. */
+)

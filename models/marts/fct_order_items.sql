@@ -10,11 +10,14 @@ INCREMENTAL_BY_PARTITION on order_id replaces exactly those orders' items. Items
 not in fct_orders have no purchase time and are not here.
 
 depends_on lists marts.dim_sellers, which the query does not read, so that the foreign_key audit
-on seller_id can see it (an audit sees only its model's parents). */
+on seller_id can see it (an audit sees only its model's parents).
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.fct_order_items,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_id),
   allow_partials TRUE,
   grain (order_id, order_item_id),
   depends_on (staging.lake_files, marts.dim_sellers),

@@ -15,11 +15,14 @@ order ever leaves the lake, so none is left to delete.
 
 depends_on lists staging.stg_order_items, which the query reads only through
 int_order_items_rolled_up, so that the fct_orders_items_match_staging audit can check the
-rolled-up item money against it. */
+rolled-up item money against it.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.fct_orders,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_id),
   allow_partials TRUE,
   grain order_id,
   depends_on (staging.lake_files, staging.stg_order_items),

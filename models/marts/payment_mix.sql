@@ -7,11 +7,14 @@ A run recomputes the months that changed orders belong to, or belonged to in an 
 (intermediate.int_order_group_keys): the orders rewritten in marts.fct_orders since this table's
 watermark, of any age. A payment change rewrites its order there. INCREMENTAL_BY_PARTITION on the month replaces every row of those
 months; a month left with no row gets one row of NULL measures from the query, which replaces the
-stale rows and is then deleted by the statement after the query. */
+stale rows and is then deleted by the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.payment_mix,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_purchase_month,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_purchase_month),
   allow_partials TRUE,
   grain (order_purchase_month, payment_type),
   depends_on (
@@ -111,12 +114,17 @@ SELECT
   payment_count::INT AS payment_count, /* Payments of this type. */
   order_count::INT AS order_count, /* Orders paid at least partly with this type. */
   payment_value::DECIMAL(12, 2) AS payment_value, /* Amount paid with this type in BRL. */
-  share_of_value::DECIMAL(5, 4) AS share_of_value, /* Share of the month's payment value, 0 to 1; the month's types add up to 1. */
-  average_installments::DECIMAL(5, 2) AS average_installments, /* Mean installments per payment of this type. */
+  @decimal_of(share_of_value, 5, 4) AS share_of_value, /* Share of the month's payment value, 0 to 1; the month's types add up to 1. */
+  @decimal_of(average_installments, 5, 2) AS average_installments, /* Mean installments per payment of this type. */
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
-FROM monthly_with_share;
-
-/* A month with no payment any more: its row of NULL measures replaced the stale rows. */
-DELETE FROM @this_model
+FROM monthly_with_share
 WHERE
-  payment_count IS NULL
+  NOT @rebuilding()
+  OR NOT payment_count IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+
+@IF(
+  NOT @rebuilding(),
+  DELETE FROM @this_model
+  WHERE
+    payment_count IS NULL /* A month with no payment any more: its row of NULL measures replaced the stale rows. */
+)

@@ -7,11 +7,14 @@ A run recomputes the months that changed orders belong to, or belonged to in an 
 (intermediate.int_order_group_keys): the orders rewritten in marts.fct_order_items since this table's
 watermark, of any age. INCREMENTAL_BY_PARTITION on the month replaces every row of those
 months; a month left with no row gets one row of NULL measures from the query, which replaces the
-stale rows and is then deleted by the statement after the query. */
+stale rows and is then deleted by the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.product_category_sales,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by order_purchase_month,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(order_purchase_month),
   allow_partials TRUE,
   grain (order_purchase_month, product_category_name_english),
   depends_on (
@@ -97,9 +100,14 @@ SELECT
   item_count::INT AS item_count, /* Items of the category sold, any order status. */
   revenue::DECIMAL(12, 2) AS revenue, /* Revenue of those items in BRL: price + freight, canceled and unavailable orders excluded (macros/revenue.py). */
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
-FROM monthly;
-
-/* A month with no item any more: its row of NULL measures replaced the stale rows. */
-DELETE FROM @this_model
+FROM monthly
 WHERE
-  item_count IS NULL
+  NOT @rebuilding()
+  OR NOT item_count IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+
+@IF(
+  NOT @rebuilding(),
+  DELETE FROM @this_model
+  WHERE
+    item_count IS NULL /* A month with no item any more: its row of NULL measures replaced the stale rows. */
+)

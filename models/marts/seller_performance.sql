@@ -7,11 +7,14 @@ A run recomputes the sellers rewritten in dim_sellers and the sellers of the ord
 in fct_orders or fct_order_items, including the sellers of earlier versions of their items
 (intermediate.int_order_group_keys), since this table's watermark. INCREMENTAL_BY_PARTITION on
 seller_id replaces their rows; a seller gone from dim_sellers gets a row of NULL columns from
-the query, which replaces the stale row and is then deleted by the statement after the query. */
+the query, which replaces the stale row and is then deleted by the statement after the query.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name marts.seller_performance,
-  kind INCREMENTAL_BY_PARTITION,
-  partitioned_by seller_id,
+  kind @incremental_by_key(),
+  partitioned_by @key_partition(seller_id),
   allow_partials TRUE,
   grain seller_id,
   depends_on (
@@ -157,15 +160,18 @@ SELECT
   item_count::INT AS item_count, /* Items they sold, any order status. */
   revenue::DECIMAL(12, 2) AS revenue, /* Revenue of their items in BRL: price + freight, canceled and unavailable orders excluded (macros/revenue.py). */
   delivered_order_count::INT AS delivered_order_count, /* Their orders that reached the customer. */
-  (
-    on_time_order_count / NULLIF(delivered_order_count, 0)
-  )::DECIMAL(5, 4) AS on_time_delivery_rate, /* Share of delivered orders that arrived by the promised date, 0 to 1; NULL when none was delivered. */
+  @decimal_of(on_time_order_count / NULLIF(delivered_order_count, 0), 5, 4) AS on_time_delivery_rate, /* Share of delivered orders that arrived by the promised date, 0 to 1; NULL when none was delivered. */
   COALESCE(reviewed_order_count, 0)::INT AS reviewed_order_count, /* Their orders with a review. */
-  average_review_score::DECIMAL(3, 2) AS average_review_score, /* Mean review score of their orders, 1 to 5; NULL when none was reviewed. */
+  @decimal_of(average_review_score, 3, 2) AS average_review_score, /* Mean review score of their orders, 1 to 5; NULL when none was reviewed. */
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
-FROM sellers_with_totals;
-
-/* A seller gone from dim_sellers: its row of NULL columns replaced the stale one. */
-DELETE FROM @this_model
+FROM sellers_with_totals
 WHERE
-  order_count IS NULL
+  NOT @rebuilding()
+  OR NOT order_count IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+
+@IF(
+  NOT @rebuilding(),
+  DELETE FROM @this_model
+  WHERE
+    order_count IS NULL /* A seller gone from dim_sellers: its row of NULL columns replaced the stale one. */
+)

@@ -3,12 +3,15 @@ customer_unique_id identifies the person), the latest of its versions.
 
 A run rewrites the customer_ids that new versions touched: it reads their keys from
 staging.stg_customers_versions (rows of batches after this table's watermark), then every version of those
-customer_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on customer_id). */
+customer_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on customer_id).
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name staging.stg_customers,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by customer_id,
+  partitioned_by @key_partition(customer_id),
   grain customer_id,
   depends_on (
     staging.lake_files

@@ -5,12 +5,15 @@ and the city and state the ones written most often (ties: alphabetically first).
 A run rewrites the prefixes that new address rows touched: it reads them from
 staging.stg_geolocation_versions (rows of batches after this table's watermark), then every
 address of those prefixes, and replaces their rows (INCREMENTAL_BY_PARTITION on the prefix). A
-prefix only gains addresses (a row's key is its content), so none is ever left empty. */
+prefix only gains addresses (a row's key is its content), so none is ever left empty.
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name staging.stg_geolocation,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by geolocation_zip_code_prefix,
+  partitioned_by @key_partition(geolocation_zip_code_prefix),
   grain geolocation_zip_code_prefix,
   depends_on (
     staging.lake_files

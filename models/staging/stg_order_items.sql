@@ -3,12 +3,15 @@ with three items has order_item_id 1, 2 and 3.
 
 A run rewrites the order_ids that new versions touched: it reads their keys from
 staging.stg_order_items_versions (rows of batches after this table's watermark), then every version of those
-order_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on order_id). */
+order_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on order_id).
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name staging.stg_order_items,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by order_id,
+  partitioned_by @key_partition(order_id),
   grain (order_id, order_item_id),
   depends_on (
     staging.lake_files

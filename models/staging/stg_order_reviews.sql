@@ -4,12 +4,15 @@ customer's final word. Each review is its latest version.
 
 A run rewrites the orders whose reviews new versions touched: it reads their order_ids from
 staging.stg_order_reviews_versions (rows of batches after this table's watermark), then every
-review version of those orders, and replaces their rows (INCREMENTAL_BY_PARTITION on order_id). */
+review version of those orders, and replaces their rows (INCREMENTAL_BY_PARTITION on order_id).
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name staging.stg_order_reviews,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by order_id,
+  partitioned_by @key_partition(order_id),
   grain order_id,
   depends_on (
     staging.lake_files

@@ -2,12 +2,15 @@
 
 A run rewrites the product_category_names that new versions touched: it reads their keys from
 staging.stg_product_category_translations_versions (rows of batches after this table's watermark), then every version of those
-product_category_names, and replaces their rows (INCREMENTAL_BY_PARTITION on product_category_name). */
+product_category_names, and replaces their rows (INCREMENTAL_BY_PARTITION on product_category_name).
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name staging.stg_product_category_translations,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by product_category_name,
+  partitioned_by @key_partition(product_category_name),
   grain product_category_name,
   depends_on (
     staging.lake_files

@@ -3,12 +3,15 @@
 
 A run rewrites the product_ids that new versions touched: it reads their keys from
 staging.stg_products_versions (rows of batches after this table's watermark), then every version of those
-product_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on product_id). */
+product_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on product_id).
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name staging.stg_products,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by product_id,
+  partitioned_by @key_partition(product_id),
   grain product_id,
   depends_on (
     staging.lake_files

@@ -2,12 +2,15 @@
 
 A run rewrites the seller_ids that new versions touched: it reads their keys from
 staging.stg_sellers_versions (rows of batches after this table's watermark), then every version of those
-seller_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on seller_id). */
+seller_ids, and replaces their rows (INCREMENTAL_BY_PARTITION on seller_id).
+
+On Spark (OLIST_GATEWAY=spark) this model is FULL instead, rebuilt whole on every run: Spark's
+Parquet tables cannot replace rows by key (macros/engine.py). */
 MODEL (
   name staging.stg_sellers,
-  kind INCREMENTAL_BY_PARTITION,
+  kind @incremental_by_key(),
   allow_partials TRUE,
-  partitioned_by seller_id,
+  partitioned_by @key_partition(seller_id),
   grain seller_id,
   depends_on (
     staging.lake_files

@@ -18,13 +18,14 @@ project is then loaded without its YAML unit tests, which only a plan runs.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.lake_layout import completed_exports_pattern, export_load_id
 from olist.errors import PipelineError, WarehouseError
-from olist.sql import sql_string
+from olist.warehouse.lake_listing import list_files
 from olist.warehouse.row_counts import (
     LEDGER,
     ModelRows,
@@ -63,7 +64,6 @@ def build_warehouse(project: Path = PROJECT_DIR) -> WarehouseOutcome:
             f"No SQLMesh project at {project} (config.yaml is missing); `olist run` needs the "
             "repository checkout it was installed from."
         )
-    import duckdb
     from sqlmesh.utils.errors import SQLMeshError
 
     context = None
@@ -105,7 +105,7 @@ def build_warehouse(project: Path = PROJECT_DIR) -> WarehouseOutcome:
         record(adapter, models, prod_plan_id)
         audits = sum(len(context.get_model(name).audits) for name in computed)
         location = _location(context)
-    except (SQLMeshError, duckdb.Error) as error:
+    except (SQLMeshError, *_engine_errors()) as error:
         raise WarehouseError(f"SQLMesh could not build prod: {error}{failures.cause()}") from None
     except WarehouseError as error:
         raise WarehouseError(f"{error}{failures.cause()}") from None
@@ -140,6 +140,13 @@ def project_context(project: Path, with_unit_tests: bool, read_only: bool = Fals
     from sqlmesh.core.config.loader import load_configs
 
     config = load_configs("config", Config, [project])[project]
+    if config.get_gateway(config.default_gateway).connection.type_ == "spark":
+        # PySpark logs every failed query as an error, and SQLMesh asks Spark whether a table
+        # exists by describing it: dozens of TABLE_OR_VIEW_NOT_FOUND lines on a first build. A
+        # failure that matters reaches SQLMesh as an exception and is reported once.
+        from pyspark.logger import PySparkLogger
+
+        PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     if not with_unit_tests:
         ignored = [*(config.ignore_patterns or []), *UNIT_TEST_FILES]
         config = config.copy(update={"ignore_patterns": ignored})
@@ -269,8 +276,8 @@ def _new_exports(context) -> list[str]:
     # Relative to the working directory, like the models' reads (ingest/lake_layout.py).
     pattern = completed_exports_pattern(context.config.variables["lake_url"])
     adapter = context.engine_adapter
-    listing = adapter.fetchall(f"SELECT file FROM glob({sql_string(pattern)})")
-    exports = {export_load_id(file) for (file,) in listing}
+    (listing,) = list_files(adapter, [pattern])
+    exports = {export_load_id(file) for file in listing}
     if adapter.table_exists(LEDGER):
         known = adapter.fetchall(f"SELECT DISTINCT lake_load_id FROM {LEDGER}")
         exports -= {load_id for (load_id,) in known}
@@ -278,7 +285,10 @@ def _new_exports(context) -> list[str]:
 
 
 def _location(context) -> str:
+    """The warehouse, for the summary: the DuckDB file, or Spark's warehouse folder."""
     connection = context.config.get_gateway(context.selected_gateway).connection
+    if connection.type_ == "spark":
+        return str(Path(connection.config["spark.sql.warehouse.dir"]).resolve())
     return str(Path(connection.database).resolve())
 
 
@@ -319,3 +329,15 @@ class _RecordingFailures:
 
     def __getattr__(self, name: str):
         return getattr(self.console, name)
+
+
+def _engine_errors() -> tuple[type[Exception], ...]:
+    """The errors the warehouse's engine raises for a failed query (DuckDB's, and Spark's when
+    PySpark is installed)."""
+    import duckdb
+
+    try:
+        from pyspark.errors import PySparkException
+    except ImportError:
+        return (duckdb.Error,)
+    return (duckdb.Error, PySparkException)

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlglot
+from sqlglot import exp
+
 from olist.sql import sql_string
 
 LEDGER = "staging.lake_files"
@@ -62,7 +65,7 @@ def ledger_batch(adapter) -> int:
     """The ledger's greatest batch: the warehouse run that last took in lake exports."""
     if not adapter.table_exists(LEDGER):
         return 0
-    return int(adapter.fetchone(f"SELECT COALESCE(MAX({LEDGER_BATCH}), 0) FROM {LEDGER}")[0])
+    return int(_fetchone(adapter, f"SELECT COALESCE(MAX({LEDGER_BATCH}), 0) FROM {LEDGER}")[0])
 
 
 def count_rows(context, computed: set[str]) -> dict[str, ModelRows]:
@@ -74,13 +77,13 @@ def count_rows(context, computed: set[str]) -> dict[str, ModelRows]:
     totals: dict[str, int] = {}
     for name in sorted(_model_names(context), key=_layer_order):
         table = _view_name(name)
-        totals[name] = adapter.fetchone(f"SELECT count(*) FROM {table}")[0]
+        totals[name] = _fetchone(adapter, f"SELECT count(*) FROM {table}")[0]
         if name not in computed:
             continue
-        columns = adapter.columns(table)
+        columns = adapter.columns(_query(table, into=exp.Table))
         stamp = LEDGER_BATCH if name == LEDGER else BATCH if BATCH in columns else None
         written[name] = (
-            adapter.fetchone(f"SELECT count(*) FROM {table} WHERE {stamp} = {batch}")[0]
+            _fetchone(adapter, f"SELECT count(*) FROM {table} WHERE {stamp} = {batch}")[0]
             if stamp
             else totals[name]
         )
@@ -106,9 +109,13 @@ def record(adapter, models: dict[str, ModelRows], prod_plan_id: str) -> None:
     adapter.execute("CREATE SCHEMA IF NOT EXISTS _olist")
     for table in _OLD_MARKER_TABLES:
         adapter.execute(f"DROP TABLE IF EXISTS {table}")
+    # Dropped and created rather than CREATE OR REPLACE, which Spark's Parquet tables lack.
+    adapter.execute(f"DROP TABLE IF EXISTS {ROW_COUNTS_TABLE}")
     adapter.execute(
-        f"CREATE OR REPLACE TABLE {ROW_COUNTS_TABLE} (model TEXT NOT NULL, row_count BIGINT "
-        "NOT NULL, prod_plan_id TEXT NOT NULL, batch INT NOT NULL)"
+        _query(
+            f"CREATE TABLE {ROW_COUNTS_TABLE} (model TEXT NOT NULL, row_count BIGINT NOT NULL, "
+            "prod_plan_id TEXT NOT NULL, batch INT NOT NULL)"
+        )
     )
     batch = ledger_batch(adapter)
     values = ", ".join(
@@ -116,7 +123,7 @@ def record(adapter, models: dict[str, ModelRows], prod_plan_id: str) -> None:
         for name, model in models.items()
     )
     if values:
-        adapter.execute(f"INSERT INTO {ROW_COUNTS_TABLE} VALUES {values}")
+        adapter.execute(_query(f"INSERT INTO {ROW_COUNTS_TABLE} VALUES {values}"))
 
 
 def recorded(adapter) -> Recorded | None:
@@ -127,7 +134,9 @@ def recorded(adapter) -> Recorded | None:
     ):
         return None
     rows = adapter.fetchall(
-        f"SELECT model, row_count, prod_plan_id, batch FROM {ROW_COUNTS_TABLE} ORDER BY model"
+        _query(
+            f"SELECT model, row_count, prod_plan_id, batch FROM {ROW_COUNTS_TABLE} ORDER BY model"
+        )
     )
     if not rows:
         return None
@@ -167,13 +176,36 @@ def _lake_rows(adapter, model: str, batch: int) -> int:
     from their Parquet footers (no data page is read)."""
     table = next(t for t, stg in STAGING_MODELS.items() if model == f"staging.{stg}_versions")
     files = adapter.fetchall(
-        f"SELECT file FROM {LEDGER} WHERE {LEDGER_BATCH} = {batch} "
-        f"AND lake_table = {sql_string(table)}"
+        _query(
+            f"SELECT file FROM {LEDGER} WHERE {LEDGER_BATCH} = {batch} "
+            f"AND lake_table = {sql_string(table)}"
+        )
     )
     if not files:
         return 0
+    if adapter.dialect != "duckdb":  # Spark: the footers read here, DuckDB reads them itself
+        return sum(_parquet_rows(file) for (file,) in files)
     file_list = ", ".join(sql_string(file) for (file,) in files)
     (rows,) = adapter.fetchone(
         f"SELECT COALESCE(SUM(num_rows), 0) FROM parquet_file_metadata([{file_list}])"
     )
     return int(rows)
+
+
+def _parquet_rows(file: str) -> int:
+    """The rows of a Parquet file, from its footer (a local path or an fsspec URL)."""
+    import fsspec
+    import pyarrow.parquet as pq
+
+    with fsspec.open(file, "rb") as stream:
+        return pq.ParquetFile(stream).metadata.num_rows
+
+
+def _query(sql: str, into: type[exp.Expression] | None = None) -> exp.Expression:
+    """`sql`, written in DuckDB's dialect as the models are, parsed: the engine adapter writes it
+    in its engine's (Spark's identifiers are not in double quotes)."""
+    return sqlglot.parse_one(sql, read="duckdb", into=into)
+
+
+def _fetchone(adapter, sql: str) -> tuple:
+    return adapter.fetchone(_query(sql))
