@@ -323,6 +323,10 @@ def _configure_logging(verbose: bool) -> None:
     if verbose:  # dlt reads its log level from the environment (see ingest.dlt_defaults)
         os.environ.setdefault("RUNTIME__LOG_LEVEL", "INFO")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    if not verbose:
+        # A connection dropped mid-upload (S3 gone) leaves aiohttp tasks whose errors asyncio
+        # logs as tracebacks; the failure itself reaches the user as one sentence.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
 
 # Files olist creates (staging and warehouse databases, the local lake, dlt's state, the site)
