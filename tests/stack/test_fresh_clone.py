@@ -110,6 +110,10 @@ def test_make_run_on_a_fresh_clone_with_an_empty_home_builds_the_marts_then_does
     assert sorted(rows) == MARTS
     assert rows["fct_orders"] == DEMO_ORDERS
     assert all(count > 0 for count in rows.values()), rows
+    # Its last line says where the site is, which the same run built.
+    site = clone / "data/site/index.html"
+    assert first.strip().splitlines()[-1].startswith(f"Site: {site} (")
+    assert site.is_file()
 
     second = run(make_run, cwd=clone, env=env)
     assert "olist generate" not in second
