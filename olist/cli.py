@@ -89,6 +89,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             lambda stage, result: printers[stage](result),
         )
     print_run_summary(outcome)
+    if settings.gateway == "spark":
+        console.print(f"Site: not built: {SITE_NEEDS_DUCKDB}", highlight=False, soft_wrap=True)
+        return 0
     try:
         site = _build_site(settings, None)
     except PipelineError as error:
@@ -103,8 +106,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# The site reads the DuckDB warehouse file (read-only, beside the pipeline); Spark's tables are
+# not in one.
+SITE_NEEDS_DUCKDB = (
+    "the site reads the DuckDB warehouse, and the spark gateway builds Spark tables "
+    "(OLIST_GATEWAY=local or full builds the site)."
+)
+
+
 def _build_site(settings: Settings, out: Path | None) -> SiteOutcome:
     from olist.site.build import build_site
+
+    if settings.gateway == "spark":
+        raise PipelineError(f"olist docs: {SITE_NEEDS_DUCKDB}")
 
     return build_site(settings, out if out is not None else settings.data_dir / "site")
 
