@@ -117,9 +117,6 @@ SITE_NEEDS_DUCKDB = (
 def _build_site(settings: Settings, out: Path | None) -> SiteOutcome:
     from olist.site.build import build_site
 
-    if settings.gateway == "spark":
-        raise PipelineError(f"olist docs: {SITE_NEEDS_DUCKDB}")
-
     return build_site(settings, out if out is not None else settings.data_dir / "site")
 
 
@@ -133,7 +130,10 @@ def _print_site(site: SiteOutcome) -> None:
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
-    site = _build_site(load_settings(), Path(args.out) if args.out else None)
+    settings = load_settings()
+    if settings.gateway == "spark":
+        raise PipelineError(f"olist docs: {SITE_NEEDS_DUCKDB}")
+    site = _build_site(settings, Path(args.out) if args.out else None)
     _print_site(site)
     return 0
 
