@@ -26,6 +26,9 @@ DEFAULTS = {
     "EXTRACT__NEXT_ITEM_MODE": "fifo",
     # Empty the merge staging tables (raw_staging.*) after each load instead of keeping a copy.
     "LOAD__TRUNCATE_STAGING_DATASET": "true",
+    # ...but not for the export: the lake has no staging dataset, and "truncating" it made dlt
+    # create `<lake>_staging/` beside the lake, outside the prefix the user gave it.
+    "OLIST_EXPORT__LOAD__TRUNCATE_STAGING_DATASET": "false",
     # Ctrl-C stops at once: dlt would otherwise swallow it during normalize and load, finish the
     # step and exit 0. An interrupted package is kept and finished by the next run.
     "RUNTIME__INTERCEPT_SIGNALS": "false",

@@ -9,18 +9,21 @@ the row with the greatest `_dlt_load_id`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import dlt
 import pyarrow as pa
 import pyarrow.parquet as pq
+from dlt.destinations.impl.filesystem.filesystem import FilesystemClient
 from dlt.extract.resource import DltResource
 
 from ingest import dlt_defaults
 from ingest.destinations import lake_destination, lake_root_and_name
 from ingest.dlt_errors import unwrap_pipeline_error
 from ingest.ingest_pipeline import LINEAGE_FIELDS, REJECTED_ROWS_SCHEMA, REJECTED_TABLE
+from ingest.lake_owner import StagingIdentity, claim_lake
 from ingest.preflight import check_lake, check_staging
 from ingest.staging_reader import StagingReader, staging_reader
 from ingest.tables import TABLES, conform
@@ -29,6 +32,7 @@ from olist.config import Settings
 from olist.progress import RowsCallback, ignore_rows
 
 PIPELINE_NAME = "olist_export"
+LAKE_INIT_ATTEMPTS = 25
 REJECTED_LAKE_FOLDER = "_rejected"
 
 
@@ -104,6 +108,7 @@ def run_export(settings: Settings, on_rows: RowsCallback = ignore_rows) -> list[
     pipeline = export_pipeline(settings)
     by_folder = {outcome.lake_folder: outcome for outcome in outcomes.values()}
     with staging_writer_lock(settings, "export"), unwrap_pipeline_error(settings):
+        _claim_lake(pipeline, reader, settings)
         # dlt's run() with a package pending from a failed export loads that package and ignores
         # the new data, which would leave the lake behind staging: finish it first, then export.
         if pipeline.has_pending_data:
@@ -113,6 +118,32 @@ def run_export(settings: Settings, on_rows: RowsCallback = ignore_rows) -> list[
             pipeline.load()
         pipeline.run(bronze(), loader_file_format="parquet")
     return list(outcomes.values())
+
+
+def _claim_lake(pipeline: dlt.Pipeline, reader: StagingReader, settings: Settings) -> None:
+    """Refuse to export into a lake that mirrors another staging database (ingest/lake_owner.py)."""
+    first_load_id = reader.first_load_id()
+    if first_load_id is None:
+        return  # nothing was ever loaded: this export writes no row
+    with pipeline.destination_client() as lake:
+        _initialize_lake(lake)
+        staging = StagingIdentity(first_load_id, settings.staging_display)
+        claim_lake(lake.fs_client, lake.dataset_path, staging, settings)
+
+
+def _initialize_lake(lake: FilesystemClient) -> None:
+    """Create the lake folder and dlt's `init` record if new: dlt refuses a folder it did not make.
+
+    Another export creating a new lake at the same moment makes dlt's create fail with "exists"
+    until that export has written `init`; then the lake is ready for both.
+    """
+    for _ in range(LAKE_INIT_ATTEMPTS - 1):
+        try:
+            lake.initialize_storage()
+            return
+        except FileExistsError:
+            time.sleep(0.2)
+    lake.initialize_storage()
 
 
 def _unwritten_rows(pipeline: dlt.Pipeline) -> dict[str, int]:

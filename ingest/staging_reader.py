@@ -18,12 +18,18 @@ from olist.config import Settings
 from olist.sql import sql_string
 
 BATCH_ROWS = 256 * 1024
+LOADS_TABLE = f"{STAGING_DATASET}._dlt_loads"  # dlt's record of completed loads (status 0)
+FIRST_LOAD_QUERY = f"SELECT min(load_id) FROM {LOADS_TABLE} WHERE status = 0"
 
 
 class StagingReader(Protocol):
     def table_exists(self, table: str) -> bool: ...
 
     def row_count(self, table: str) -> int: ...
+
+    def first_load_id(self) -> str | None:
+        """The first completed load's id: it tells this staging database from any other."""
+        ...
 
     def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
         """Rows of each of `tables` that exists, over one connection (the site's quality page)."""
@@ -64,6 +70,14 @@ class PostgresReader:
 
         with psycopg.connect(self._url) as con:
             return con.execute(f'SELECT count(*) FROM {STAGING_DATASET}."{table}"').fetchone()[0]
+
+    def first_load_id(self) -> str | None:
+        import psycopg
+
+        with psycopg.connect(self._url) as con:
+            if not con.execute("SELECT to_regclass(%s) IS NOT NULL", (LOADS_TABLE,)).fetchone()[0]:
+                return None
+            return con.execute(FIRST_LOAD_QUERY).fetchone()[0]
 
     def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
         import psycopg
@@ -111,6 +125,12 @@ class DuckDBReader:
     def row_count(self, table: str) -> int:
         with self._connect() as con:
             return con.execute(f'SELECT count(*) FROM {STAGING_DATASET}."{table}"').fetchone()[0]
+
+    def first_load_id(self) -> str | None:
+        if not self.table_exists("_dlt_loads"):
+            return None
+        with self._connect() as con:
+            return con.execute(FIRST_LOAD_QUERY).fetchone()[0]
 
     def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
         with self._connect() as con:
