@@ -500,6 +500,13 @@ def test_rows_with_too_few_and_too_many_fields_are_quarantined_with_line_and_raw
             "32-character",
             id="id-of-wrong-length",
         ),
+        # Codes the marts' accepted_values audits refuse would stop the whole warehouse build.
+        pytest.param(
+            "orders", 7, "order_status", b"returned", "one of created", id="unknown-status"
+        ),
+        pytest.param(
+            "order_payments", 5, "payment_type", b"pix", "one of credit_card", id="unknown-payment"
+        ),
     ],
 )
 def test_bad_value_is_quarantined_with_line_column_value_and_expectation(
