@@ -3,7 +3,8 @@
 DuckDB parses the file (fast, parallel, streaming) with the table's explicit column types and
 records the rows it cannot parse (wrong field count, unparsable value, invalid UTF-8) in its
 rejects table. The same query checks what parsing cannot: required values, id and zip formats,
-negative money, scores out of range, and keys repeated inside the file. Good rows stream out in
+negative money, scores out of range, codes the warehouse does not know (an order status, a
+payment type), and keys repeated inside the file. Good rows stream out in
 batches; rejected rows come back as `Rejection`s once the file has been read.
 """
 
@@ -160,6 +161,14 @@ def _value_checks(table: SourceTable, file_time: datetime) -> list[tuple[str, st
                 "cannot store; remove it from the file"
             )
             checks.append((column.name, f"contains({c}, chr(0))", sql_string(message)))
+        if column.accepted:
+            accepted = ", ".join(sql_string(value) for value in column.accepted)
+            condition = (  # a NUL byte has its own reason above
+                f"{c} IS NOT NULL AND NOT contains({c}, chr(0)) "
+                f"AND lower(trim({c})) NOT IN ({accepted})"
+            )
+            expected = f"{column.name}: expected one of {', '.join(column.accepted)}, got "
+            checks.append((column.name, condition, f"{sql_string(expected)} || {_shown(c)}"))
         if column.kind in VALID_WHEN:
             valid = VALID_WHEN[column.kind].format(c=c, file_time=file_time_sql)
             condition = f"{c} IS NOT NULL AND NOT ({valid})"

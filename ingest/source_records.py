@@ -33,26 +33,27 @@ class SourceRecord:
 def iter_records(path: Path) -> Iterator[SourceRecord]:
     """Yield every data record after the header.
 
-    A record ends at a line break outside quotes; `""` escapes keep the quote count even, so the
-    parity of the running quote count says whether a line break is inside a quoted field. An
-    unterminated quote runs to the end of the file and makes one last record.
+    A record ends at a line break outside quotes. As for DuckDB's parser, only a quote that
+    starts a field opens a quoted field: a quote inside an unquoted value (`ab"c`) is a bad value
+    of its own line, not the start of a quote running over the next lines. An unterminated
+    quote runs to the end of the file and makes one last record.
     """
     number = -1  # the header is record 0
     start_line = 0
     parts: list[bytes] = []
-    quotes = 0
+    in_quotes = False
     with path.open("rb") as handle:
         for line_number, line in enumerate(handle, start=1):
             if not parts:
                 number += 1
                 start_line = line_number
+            in_quotes = _ends_inside_quotes(line, in_quotes)
             parts.append(line)
-            quotes += line.count(b'"')
-            if quotes % 2:
+            if in_quotes:
                 continue  # inside a quoted field: the record goes on on the next line
             if number > 0:
                 yield SourceRecord(number, start_line, b"".join(parts).rstrip(b"\r\n"))
-            parts, quotes = [], 0
+            parts = []
     if parts and number > 0:
         yield SourceRecord(number, start_line, b"".join(parts).rstrip(b"\r\n"))
 
@@ -60,17 +61,38 @@ def iter_records(path: Path) -> Iterator[SourceRecord]:
 def first_line_ending_unlike_the_header(path: Path) -> int | None:
     """The physical line where the first record ends with a line break unlike the header's
     (CRLF in a LF file, or the reverse); line breaks inside quoted fields do not count."""
-    quotes = 0
+    in_quotes = False
     header_ending: bytes | None = None
     with path.open("rb") as handle:
         for line_number, line in enumerate(handle, start=1):
-            quotes += line.count(b'"')
-            if quotes % 2:
+            in_quotes = _ends_inside_quotes(line, in_quotes)
+            if in_quotes:
                 continue  # the line break is inside a quoted field
             ending = b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""
             if header_ending is None:
                 header_ending = ending
             elif ending and ending != header_ending:
                 return line_number
-            quotes = 0
     return None
+
+
+def _ends_inside_quotes(line: bytes, in_quotes: bool) -> bool:
+    """Whether a quoted field is still open at the end of `line`, given whether one was open at
+    its start (a line that is not inside quotes starts at a field's start)."""
+    if b'"' not in line:
+        return in_quotes
+    field_start = not in_quotes
+    index, end = 0, len(line)
+    while index < end:
+        byte = line[index]
+        if in_quotes:
+            if byte == 0x22:  # '"': closes the field, unless doubled ("" is an escaped quote)
+                if index + 1 < end and line[index + 1] == 0x22:
+                    index += 1
+                else:
+                    in_quotes = False
+        elif byte == 0x22 and field_start:
+            in_quotes = True
+        field_start = not in_quotes and byte == 0x2C  # ','
+        index += 1
+    return in_quotes

@@ -106,6 +106,10 @@ class Column:
     name: str
     kind: Kind
     nullable: bool = False
+    # For a code such as a status: the values the warehouse knows, compared as the staging models
+    # clean them (lower case, spaces trimmed). Any other value is quarantined with its reason:
+    # the marts' accepted_values audits would otherwise stop the whole warehouse build.
+    accepted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,8 +148,24 @@ ROW_KEY = "_row_key"
 ROW_HASH = "_row_hash"
 
 
-def _cols(*specs: tuple[str, Kind] | tuple[str, Kind, bool]) -> tuple[Column, ...]:
+def _cols(
+    *specs: tuple[str, Kind] | tuple[str, Kind, bool] | tuple[str, Kind, bool, tuple[str, ...]],
+) -> tuple[Column, ...]:
     return tuple(Column(*spec) for spec in specs)
+
+
+# The codes Olist uses, as marts.fct_orders and marts.payment_mix accept them.
+ORDER_STATUSES = (
+    "created",
+    "approved",
+    "invoiced",
+    "processing",
+    "shipped",
+    "delivered",
+    "unavailable",
+    "canceled",
+)
+PAYMENT_TYPES = ("credit_card", "boleto", "voucher", "debit_card", "not_defined")
 
 
 TABLES: tuple[SourceTable, ...] = (
@@ -193,7 +213,7 @@ TABLES: tuple[SourceTable, ...] = (
         columns=_cols(
             ("order_id", Kind.ID),
             ("payment_sequential", Kind.COUNT),
-            ("payment_type", Kind.TEXT),
+            ("payment_type", Kind.TEXT, False, PAYMENT_TYPES),
             ("payment_installments", Kind.COUNT),
             ("payment_value", Kind.MONEY),
         ),
@@ -220,7 +240,7 @@ TABLES: tuple[SourceTable, ...] = (
         columns=_cols(
             ("order_id", Kind.ID),
             ("customer_id", Kind.ID),
-            ("order_status", Kind.TEXT),
+            ("order_status", Kind.TEXT, False, ORDER_STATUSES),
             ("order_purchase_timestamp", Kind.EVENT_TIME),
             ("order_approved_at", Kind.EVENT_TIME, True),
             ("order_delivered_carrier_date", Kind.EVENT_TIME, True),

@@ -500,6 +500,13 @@ def test_rows_with_too_few_and_too_many_fields_are_quarantined_with_line_and_raw
             "32-character",
             id="id-of-wrong-length",
         ),
+        # Codes the marts' accepted_values audits refuse would stop the whole warehouse build.
+        pytest.param(
+            "orders", 7, "order_status", b"returned", "one of created", id="unknown-status"
+        ),
+        pytest.param(
+            "order_payments", 5, "payment_type", b"pix", "one of credit_card", id="unknown-payment"
+        ),
     ],
 )
 def test_bad_value_is_quarantined_with_line_column_value_and_expectation(
@@ -624,6 +631,25 @@ def test_duplicate_of_a_quarantined_row_is_loaded_not_lost(
         ).fetchall()
     assert loaded == [(good.split(b",")[1].decode(),)]
     assert_every_record_accounted_for("orders", path)
+
+
+def test_a_quote_inside_an_unquoted_value_does_not_shift_the_lines_of_later_bad_rows(
+    source: SourceFolder, olist_ingest: Callable[..., CliRun]
+) -> None:
+    # The parser reads `0"00...` as a value of its own line; the walk that finds rejected rows'
+    # lines once took the quote for the start of a quoted field running over the next lines,
+    # lost count, and the ingest failed (KeyError) with the row on line 29 never quarantined.
+    path = source.copy("customers")
+    first = source.line("customers", 2)
+    source.replace_line("customers", 2, first[:1] + b'"' + first[1:])
+    later = source.line("customers", 29)
+    source.replace_line("customers", 29, b"\x00" + later)
+
+    run = olist_ingest(source, "customers")
+
+    assert run.rc == 0, run.err
+    assert [r.line_number for r in rejected_rows("customers")] == [2, 29]
+    assert_every_record_accounted_for("customers", path)
 
 
 def test_blank_line_does_not_shift_the_reported_line_of_a_later_bad_row(

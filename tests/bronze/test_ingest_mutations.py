@@ -1,33 +1,37 @@
 """Property: whatever is done to a source file's rows, every row is loaded exactly or quarantined.
 
 Hypothesis mutates the first records of real sample files (bytes, quotes, delimiters, line
-endings, field counts, encodings, numbers, dates), then the real CLI loads the file into the
-embedded DuckDB staging database. For every example: no traceback, loaded + quarantined rows =
-the records Python's own csv module reads from the mutated file, and every loaded row equals,
-value for value, a record of the file with its key, read as the column's kind says.
+endings, field counts, encodings, numbers, dates, codes), then the real CLI loads the file into
+a staging database: the embedded DuckDB default, or PostgreSQL (fewer examples: each one creates
+a database and loads it over the network). All nine tables are mutated. For every example: no
+traceback, loaded + quarantined rows = the records Python's own csv module reads from the mutated
+file, and every loaded row equals, value for value, a record of the file with its key, read as
+the column's kind says.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import psycopg
 import pytest
+from helpers.servers import PostgresRole, temporary_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.tables import TABLES_BY_NAME, Kind, SourceTable
 from olist.cli import main
 
-# Tables that between them hold every kind of column: timestamps and empty optional values
-# (orders), money and counts (order_items), quoted reviews spanning lines (order_reviews),
-# optional counts (products).
-TABLES = ["orders", "order_items", "order_reviews", "products"]
+# Every table: between them they hold every kind of column (timestamps and empty optional values,
+# money, counts, scores, coordinates, zip prefixes, codes) and quoted reviews spanning lines.
+TABLES = list(TABLES_BY_NAME)
 RECORDS = 30  # data records kept from each sample file
 
 ODD_BYTES = [b"\x00", b"\xff", b"\xe3", b'"', b",", b";", b"\r", b"\n", b"\t", b" ", b"\\"]
@@ -52,6 +56,13 @@ ODD_VALUES = [
     "s\u00e3o paulo".encode(),
     "s\u00e3o paulo".encode("latin-1"),
     b":x: [bold]markup[/]",
+    b"returned",
+    b" Delivered ",
+    b"pix",
+    b"04195",
+    b"4195",
+    b"91.5",
+    b"-181",
 ]
 
 
@@ -147,23 +158,53 @@ def originals(sample_dir: Path) -> dict[str, list[bytes]]:
     return {t: _records(sample_dir / TABLES_BY_NAME[t].file_name) for t in TABLES}
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    table_name=st.sampled_from(TABLES),
-    mutations=st.lists(
+MUTATED_FILES = st.tuples(
+    st.sampled_from(TABLES),
+    st.lists(
         st.tuples(st.integers(min_value=1, max_value=RECORDS), _mutation()), min_size=1, max_size=4
     ),
 )
+UNHEALTHY = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+
+
+@settings(max_examples=45, deadline=None, suppress_health_check=UNHEALTHY)
+@given(mutated=MUTATED_FILES)
 def test_every_mutated_row_is_loaded_exactly_or_quarantined_and_nothing_is_lost(
-    table_name, mutations, originals, tmp_path_factory, monkeypatch, capsys
+    mutated, originals, tmp_path_factory, monkeypatch, capsys
 ):
+    _check_mutated_file(*mutated, originals, tmp_path_factory, monkeypatch, capsys, None)
+
+
+# Each example creates a database and loads it through dlt's PostgreSQL destination, slower than
+# the embedded DuckDB file, so fewer of them: the mutations are the same, and the DuckDB test
+# explores them more widely.
+@settings(max_examples=12, deadline=None, suppress_health_check=UNHEALTHY)
+@given(mutated=MUTATED_FILES)
+def test_every_mutated_row_is_loaded_exactly_or_quarantined_on_postgresql_staging(
+    mutated, originals, tmp_path_factory, monkeypatch, capsys, postgres_admin_url, postgres_role
+):
+    with temporary_database(postgres_admin_url, owner=postgres_role.user) as database:
+        postgres = (postgres_role, database)
+        _check_mutated_file(*mutated, originals, tmp_path_factory, monkeypatch, capsys, postgres)
+
+
+def _check_mutated_file(
+    table_name: str,
+    mutations: list,
+    originals: dict[str, list[bytes]],
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    postgres: tuple[PostgresRole, str] | None,
+) -> None:
     table = TABLES_BY_NAME[table_name]
     work = tmp_path_factory.mktemp("mutated")
     monkeypatch.chdir(work)
+    for name in [n for n in os.environ if n.startswith("OLIST_")]:
+        monkeypatch.delenv(name)
+    if postgres is not None:
+        role, database = postgres
+        monkeypatch.setenv("OLIST_STAGING_URL", role.url(database))
     records = list(originals[table_name])
     for index, (kind, position, value) in mutations:
         records[index] = _mutate(records[index], kind, position, value)
@@ -176,23 +217,23 @@ def test_every_mutated_row_is_loaded_exactly_or_quarantined_and_nothing_is_lost(
 
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
-    if rc == 1:  # refused whole (mixed line endings): one sentence naming the file and line
+    staging = _Staging(os.environ.get("OLIST_STAGING_URL"))
+    if rc == 1:  # refused whole (mixed or lone-CR line endings): one sentence naming the file
         [message] = err.strip().splitlines()
-        assert message.startswith(f"error: {path}, line ") and "Nothing was loaded" in message
-        assert not Path("data/staging.duckdb").exists() or not _bronze_tables()
+        assert message.startswith(f"error: {path}") and "Nothing was loaded" in message
+        assert not staging.bronze_tables()
         shutil.rmtree(work)
         return
     assert rc == 0, err
     expected = _source_records(path, table)
-    with duckdb.connect("data/staging.duckdb", read_only=True) as con:
-        columns = ", ".join(f'"{c}"' for c in table.column_names)
-        loaded = con.execute(f"SELECT {columns} FROM raw.{table_name}").fetchall()
-        [(quarantined,)] = (
-            con.execute(
-                "SELECT count(*) FROM raw.rejected_rows WHERE table_name = ?", [table_name]
-            ).fetchall()
-            if _has_rejections(con)
-            else [(0,)]
+    columns = ", ".join(f'"{c}"' for c in table.column_names)
+    loaded = []  # every row quarantined: no bronze table yet
+    if table_name in staging.raw_tables():
+        loaded = staging.rows(f"SELECT {columns} FROM raw.{table_name}")
+    quarantined = 0
+    if "rejected_rows" in staging.raw_tables():
+        [(quarantined,)] = staging.rows(
+            "SELECT count(*) FROM raw.rejected_rows WHERE table_name = ?", table_name
         )
     assert len(loaded) + quarantined == len(expected), (len(loaded), quarantined, mutations)
     for row in loaded:
@@ -200,21 +241,24 @@ def test_every_mutated_row_is_loaded_exactly_or_quarantined_and_nothing_is_lost(
     shutil.rmtree(work)
 
 
-def _has_rejections(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'raw' AND table_name = 'rejected_rows'"
-        ).fetchone()[0]
-    )
+class _Staging:
+    """The staging database an example loaded into: the embedded DuckDB file, or PostgreSQL."""
 
+    def __init__(self, postgres_url: str | None) -> None:
+        self.postgres_url = postgres_url
 
-def _bronze_tables() -> list[str]:
-    with duckdb.connect("data/staging.duckdb", read_only=True) as con:
-        return [
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
-            ).fetchall()
-            if not name.startswith("_dlt")
-        ]
+    def rows(self, query: str, *parameters: object) -> list[tuple]:
+        if self.postgres_url is None:
+            if not Path("data/staging.duckdb").exists():
+                return []
+            with duckdb.connect("data/staging.duckdb", read_only=True) as con:
+                return con.execute(query, list(parameters)).fetchall()
+        with psycopg.connect(self.postgres_url) as con:
+            return [tuple(r) for r in con.execute(query.replace("?", "%s"), parameters)]
+
+    def raw_tables(self) -> set[str]:
+        query = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+        return {name for (name,) in self.rows(query)}
+
+    def bronze_tables(self) -> list[str]:
+        return [name for name in self.raw_tables() if not name.startswith("_dlt")]
