@@ -29,6 +29,12 @@ DEFAULTS = {
     # ...but not for the export: the lake has no staging dataset, and "truncating" it made dlt
     # create `<lake>_staging/` beside the lake, outside the prefix the user gave it.
     "OLIST_EXPORT__LOAD__TRUNCATE_STAGING_DATASET": "false",
+    # A job that fails terminally (the database refuses the rows: a constraint, a type) fails
+    # the same way on every retry, and dlt would keep its package pending and retry it before
+    # anything else, forever. Abort it instead: dlt keeps it under `load/loaded/<load id>` for
+    # inspection and restores the pipeline state to the last complete load, so the next run
+    # reads the files again and loads what the destination lacks (ingest/dlt_errors.py says so).
+    "LOAD__AUTO_ABORT_ON_TERMINAL_ERROR": "true",
     # Ctrl-C stops at once: dlt would otherwise swallow it during normalize and load, finish the
     # step and exit 0. An interrupted package is kept and finished by the next run.
     "RUNTIME__INTERCEPT_SIGNALS": "false",

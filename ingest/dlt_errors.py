@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from dlt.load.exceptions import LoadPackageAborted
+from dlt.pipeline import Pipeline
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from olist.config import Settings
@@ -40,12 +42,38 @@ def unwrap_pipeline_error(settings: Settings) -> Iterator[None]:
                 raise KeyboardInterrupt from None
             if isinstance(cause, PipelineError):
                 raise cause from None
+            if isinstance(cause, LoadPackageAborted):
+                raise _set_aside_error(failed.pipeline, cause, settings) from None
         raise PipelineError(
             f"dlt step '{failed.step}' failed: {_without_traceback(str(failed.exception))}\n"
             "The load package is kept and the next run retries it. "
             f"Inspect it with: dlt pipeline --pipelines-dir {settings.dlt_pipelines_dir} "
             f"{failed.pipeline.pipeline_name} info"
         ) from failed
+
+
+def _set_aside_error(
+    pipeline: Pipeline, aborted: LoadPackageAborted, settings: Settings
+) -> PipelineError:
+    """The package dlt aborted on a terminal failure (dlt_defaults: auto abort), in one sentence:
+    what refused it and why, where it is kept, and that the next run starts from the last complete
+    load."""
+    failed_job = aborted.job_exception
+    cause = ""
+    if failed_job is not None:
+        cause = str(failed_job.client_exception or "").strip() or failed_job.failed_message
+    cause = " ".join(_without_traceback(cause).split()).rstrip(".") or "no reason given"
+    if pipeline.pipeline_name.endswith("export"):
+        destination = f"the lake {settings.lake_url}"
+    else:
+        destination = f"the staging database {settings.staging_display}"
+    kept = f"{settings.dlt_pipelines_dir}/{pipeline.pipeline_name}/load/loaded/{aborted.load_id}"
+    return PipelineError(
+        f"{destination[0].upper()}{destination[1:]} refused load package {aborted.load_id}: "
+        f"{cause}. A retry would fail the same way, so the package is set aside (kept in {kept} "
+        "for inspection) and the next run starts from the last complete load: fix the cause "
+        "and run again; the source files are read again and what is missing is loaded."
+    )
 
 
 TRACEBACK = "Traceback (most recent call last):"
