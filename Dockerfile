@@ -9,6 +9,8 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ARG UV_VERSION=0.13.9
+# `--build-arg WITH_SPARK=1` adds what the spark gateway needs (PySpark, and Java below).
+ARG WITH_SPARK=
 RUN pip install --no-cache-dir "uv==${UV_VERSION}"
 # Install into /app/.venv with the image's Python; never download another one.
 ENV UV_PROJECT_ENVIRONMENT=/app/.venv \
@@ -17,13 +19,20 @@ ENV UV_PROJECT_ENVIRONMENT=/app/.venv \
 WORKDIR /app
 # The dependencies first, in a layer of their own, so a code change does not reinstall them.
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-install-project --compile-bytecode --python python3
+RUN uv sync --frozen --no-dev --no-install-project --compile-bytecode --python python3 \
+    ${WITH_SPARK:+--extra spark}
 COPY . .
 # The project itself, installed editable: `olist run` finds the SQLMesh project (config.yaml,
 # models/) as the parent folder of the `olist` package, which must therefore stay in /app.
-RUN uv sync --frozen --no-dev --compile-bytecode --python python3
+RUN uv sync --frozen --no-dev --compile-bytecode --python python3 ${WITH_SPARK:+--extra spark}
 
 FROM ${PYTHON_IMAGE}
+ARG WITH_SPARK=
+# Spark runs on a JVM: Debian's Java 17 runtime, only in an image built for the spark gateway.
+RUN if [ -n "$WITH_SPARK" ]; then \
+        apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
 RUN useradd --create-home --user-group --uid 10001 olist
 WORKDIR /app
 COPY --from=build /app /app

@@ -114,7 +114,7 @@ def print_run_summary(outcome: RunOutcome) -> None:
     times = ", ".join(f"{stage} {s:.1f} s" for stage, s in outcome.stage_seconds.items())
     total = sum(outcome.stage_seconds.values())
     console.print(f"Time: {times}; total {total:.1f} s.")
-    console.print(f"Warehouse file: {warehouse.location}")
+    console.print(f"Warehouse {warehouse.location}")
     console.print("Try:")
     for query in EXAMPLE_QUERIES:
         console.print(f'  {_sqlmesh_command()} fetchdf "{query}"', highlight=False)

@@ -53,7 +53,7 @@ class WarehouseOutcome:
     action: str  # what the update did, in words
     models_built: int
     audits_passed: int
-    location: str  # the warehouse database, for the summary
+    location: str  # what and where the warehouse is, for the summary: "file: <path>" on DuckDB
     models: dict[str, ModelRows] = field(default_factory=dict)  # "schema.model" -> its rows
 
 
@@ -288,8 +288,8 @@ def _location(context) -> str:
     """The warehouse, for the summary: the DuckDB file, or Spark's warehouse folder."""
     connection = context.config.get_gateway(context.selected_gateway).connection
     if connection.type_ == "spark":
-        return str(Path(connection.config["spark.sql.warehouse.dir"]).resolve())
-    return str(Path(connection.database).resolve())
+        return f"folder (Spark): {Path(connection.config['spark.sql.warehouse.dir']).resolve()}"
+    return f"file: {Path(connection.database).resolve()}"
 
 
 class _FailedModels:
