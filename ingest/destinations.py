@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import dlt
 from dlt.common.destination import Destination
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
 from ingest.lake_layout import LAKE_LAYOUT
 from olist.config import Settings
@@ -19,7 +20,12 @@ STAGING_DATASET = "raw"  # bronze tables live in this schema of the staging data
 
 def staging_destination(settings: Settings) -> Destination:
     if settings.staging_is_postgres:
-        return dlt.destinations.postgres(credentials=settings.staging_url)
+        credentials = PostgresCredentials()
+        credentials.parse_native_representation(settings.staging_url)
+        # A URL without a password is valid for a server that trusts the client (a local
+        # socket, a CI database); dlt would stop and ask for one. Empty is what libpq gets then.
+        credentials.password = credentials.password or ""
+        return dlt.destinations.postgres(credentials=credentials)
     path = settings.duckdb_staging_path
     path.parent.mkdir(parents=True, exist_ok=True)
     return dlt.destinations.duckdb(credentials=str(path))

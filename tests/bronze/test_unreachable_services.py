@@ -173,6 +173,23 @@ def test_right_password_on_a_password_checking_postgres_passes_preflight_and_loa
         assert not run.shows(password_postgres.password)
 
 
+def test_a_staging_url_without_a_password_loads_from_a_server_that_trusts_the_client(
+    olist_env: OlistEnv, olist: Callable[..., CliRun], sample_dir: Path, postgres_url: str
+) -> None:
+    # The local cluster trusts every login; dlt used to stop and ask for a password.
+    without_password = re.sub(r":[^:@/]*@", "@", postgres_url, count=1)
+    assert without_password != postgres_url
+    olist_env.set(OLIST_STAGING_URL=without_password)
+
+    assert olist("ingest", "--source", str(sample_dir), "--tables", SMALL_TABLE).rc == 0
+    assert olist("export").rc == 0
+
+    settings = current_settings()
+    counts = {SMALL_TABLE: SAMPLE_ROWS[SMALL_TABLE]}
+    assert staging_counts(settings, [SMALL_TABLE]) == counts
+    assert lake_counts(settings, [SMALL_TABLE]) == counts
+
+
 def test_wrong_password_says_it_was_refused_for_the_user_without_printing_it(
     olist_env: OlistEnv,
     olist: Callable[..., CliRun],
