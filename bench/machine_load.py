@@ -45,6 +45,9 @@ class OtherProcesses:
         self._seen: dict[int, tuple[str, int]] = {}  # pid -> (command, CPU seconds at last sample)
         self._cpu: dict[int, float] = defaultdict(float)
         self._commands: dict[int, str] = {}
+        # Every process ever seen as the bench's: a child that outlives its parent (Spark's JVM
+        # after SQLMesh exits) is reparented to init, and must not then count as another's.
+        self._ours: set[int] = set()
 
     def __enter__(self) -> OtherProcesses:
         self._started = time.monotonic()
@@ -81,10 +84,10 @@ class OtherProcesses:
         since_start = time.monotonic() - self._started
         processes = [line.split(None, 4) for line in listing.splitlines()]
         processes = [p + [""] * (5 - len(p)) for p in processes if len(p) >= 4]
-        ours = bench_processes({int(p[0]): int(p[1]) for p in processes})
+        self._ours |= bench_processes({int(p[0]): int(p[1]) for p in processes})
         for pid_text, _ppid, elapsed, cpu_text, args in processes:
             pid, cpu = int(pid_text), int(cpu_text)
-            if pid in ours:
+            if pid in self._ours:
                 continue
             command = command_label(args)
             previous = self._seen.get(pid)
