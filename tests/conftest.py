@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -153,3 +153,22 @@ def password_postgres() -> Iterator[PasswordPostgres]:
             yield server
     except ServerUnavailableError as error:
         _fail_with_message(error)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """`small_disk("4m")`: a new tmpfs of that size (the tests run as root), for a full-disk
+    test; `helpers.disks.grow(path)` gives it room afterwards. All are unmounted at the end."""
+    from helpers.disks import mount_tmpfs, unmount
+
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        mountpoint = tmp_path / f"small-disk-{len(mounted)}"
+        mount_tmpfs(mountpoint, size)
+        mounted.append(mountpoint)
+        return mountpoint
+
+    yield mount
+    for mountpoint in reversed(mounted):
+        unmount(mountpoint)

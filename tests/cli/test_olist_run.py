@@ -14,6 +14,7 @@ import sys
 import duckdb
 import pytest
 from helpers.bronze import current_settings, olist, staging_counts
+from helpers.disks import grow
 
 from olist.synthetic.generate import generate
 
@@ -169,28 +170,12 @@ def test_a_site_that_cannot_be_built_is_one_sentence_and_the_warehouse_is_kept(r
     assert len(_fct_orders(run_env)) == 994
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    """A 4 MB tmpfs (the tests run as root); unmounted afterwards."""
-    mountpoint = tmp_path / "tiny-disk"
-    mountpoint.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mountpoint)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    # The suite runs as root (CI too): a failed mount is a broken machine, not a reason to skip.
-    assert mounted.returncode == 0, f"cannot mount a tmpfs here: {mounted.stderr.strip()}"
-    yield mountpoint
-    subprocess.run(["umount", str(mountpoint)], check=True)
-
-
 def test_a_full_warehouse_disk_names_the_cause_in_one_line_and_a_rerun_with_room_is_exact(
-    run_env, tiny_disk, capsys
+    run_env, small_disk, capsys
 ):
     source = run_env.workdir / "source"
     generate(source, 0.01)
+    tiny_disk = small_disk("4m")
     run_env.set(OLIST_WAREHOUSE_PATH=tiny_disk / "warehouse.duckdb")
 
     assert olist("run", "--source", str(source)) == 1
@@ -199,7 +184,7 @@ def test_a_full_warehouse_disk_names_the_cause_in_one_line_and_a_rerun_with_room
     [line] = [text for text in err.splitlines() if text.startswith("error:")]
     assert "SQLMesh could not build prod" in line
     assert "No space left on device" in line and "Cause (" in line
-    subprocess.run(["mount", "-o", "remount,size=256m", str(tiny_disk)], check=True)
+    grow(tiny_disk)
     assert olist("run", "--source", str(source)) == 0
     orders = staging_counts(current_settings(), ["orders"])["orders"]
     with duckdb.connect(str(tiny_disk / "warehouse.duckdb"), read_only=True) as con:
