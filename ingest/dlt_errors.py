@@ -6,8 +6,12 @@ plain words (which server, which setting to check), not dlt's stack.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -40,6 +44,9 @@ def unwrap_pipeline_error(settings: Settings) -> Iterator[None]:
                 raise KeyboardInterrupt from None
             if isinstance(cause, PipelineError):
                 raise cause from None
+        known = _disk_full(failed, settings)
+        if known:
+            raise PipelineError(known) from failed
         raise PipelineError(
             f"dlt step '{failed.step}' failed: {_without_traceback(str(failed.exception))}\n"
             "The load package is kept and the next run retries it. "
@@ -60,3 +67,75 @@ def _without_traceback(message: str) -> str:
     causes = [line for line in trace.splitlines() if line.strip() and not line[0].isspace()]
     cause = causes[-1].strip() if causes else ""
     return f"{text.strip()} {cause}".strip()
+
+
+NO_SPACE = os.strerror(errno.ENOSPC)  # "No space left on device"
+RESUMES = "rerun: it resumes from the load package this run kept, without loading anything twice"
+# Where a path a failed write names is given, in the messages: `[Errno 28] ...: 'from' -> 'to'`
+# (a file copied into the lake), `[Errno 28] ...: 'path'`, DuckDB's `Could not write file "path"`.
+_NO_SPACE_PATHS = (
+    re.compile(r"-> '([^']+)'"),
+    re.compile(re.escape(NO_SPACE) + r": '([^']+)'"),
+    re.compile(r'"([^"]+)": ' + re.escape(NO_SPACE)),
+)
+
+
+def _run_name(failed: PipelineStepFailed) -> str:
+    return "export" if failed.pipeline.pipeline_name.endswith("export") else "ingest"
+
+
+def _disk_full(failed: PipelineStepFailed, settings: Settings) -> str | None:
+    """One sentence for a full disk: which of the run's places it was writing, the cause, and
+    that a rerun with room resumes (dlt keeps the package; a half-written file is rewritten)."""
+    path: str | None = None
+    found = False
+    for cause in _causes(failed):
+        if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+            found, path = True, cause.filename2 or cause.filename
+            break
+    text = str(failed.exception)
+    if not found and NO_SPACE not in text:
+        return None
+    if path is None:
+        path = next((m.group(1) for p in _NO_SPACE_PATHS if (m := p.search(text))), None)
+    place, setting = _place_of(os.fsdecode(path) if path else None, failed, settings)
+    move = f" (or set {setting} to a bigger disk)" if setting else ""
+    return (
+        f"The {_run_name(failed)} ran out of disk space in dlt's {failed.step} step, writing to "
+        f"{place}: {NO_SPACE}. Free space there{move}, then {RESUMES}."
+    )
+
+
+def _place_of(
+    path: str | None, failed: PipelineStepFailed, settings: Settings
+) -> tuple[str, str | None]:
+    """The place a path belongs to (lake, staging database, data folder) and its setting."""
+    lake = None if settings.lake_is_s3 else Path(settings.lake_url).absolute()
+    staging = None if settings.staging_is_postgres else settings.duckdb_staging_path.absolute()
+    data_dir = settings.data_dir.absolute()
+    lake_place = (f"the lake {settings.lake_url}", "OLIST_LAKE_URL")
+    data_place = (f"the data folder {settings.data_dir} (dlt's working files)", "OLIST_DATA_DIR")
+    if settings.staging_is_postgres:  # a disk of the server's: no setting of ours moves it
+        staging_place = (f"the staging database {settings.staging_display}", None)
+    else:
+        staging_place = (
+            f"the staging database {settings.duckdb_staging_path}",
+            "OLIST_STAGING_URL",
+        )
+    if path is None:
+        if failed.step != "load":  # extract, normalize, sync: dlt's own folder
+            return data_place
+        destination, setting = lake_place if _run_name(failed) == "export" else staging_place
+        settings_named = f"{setting} or OLIST_DATA_DIR" if setting else "OLIST_DATA_DIR"
+        return f"{destination} or {data_place[0]}", settings_named
+    written = Path(path).absolute()
+    if lake is not None and written.is_relative_to(lake):
+        return lake_place
+    beside_staging = staging is not None and written.parent == staging.parent
+    if beside_staging and written.name.startswith(staging.name):  # the file, its .wal, its lock
+        return staging_place
+    if written.is_relative_to(data_dir):
+        return data_place
+    if settings.staging_is_postgres and _run_name(failed) == "ingest" and failed.step == "load":
+        return staging_place  # PostgreSQL's own file (`base/...`), on the server's disk
+    return str(written), None
