@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -44,7 +45,7 @@ def unwrap_pipeline_error(settings: Settings) -> Iterator[None]:
                 raise KeyboardInterrupt from None
             if isinstance(cause, PipelineError):
                 raise cause from None
-        known = _disk_full(failed, settings)
+        known = _disk_full(failed, settings) or _staging_connection_lost(failed, settings)
         if known:
             raise PipelineError(known) from failed
         raise PipelineError(
@@ -139,3 +140,46 @@ def _place_of(
     if settings.staging_is_postgres and _run_name(failed) == "ingest" and failed.step == "load":
         return staging_place  # PostgreSQL's own file (`base/...`), on the server's disk
     return str(written), None
+
+
+# Text of a PostgreSQL client error that means the server went away or cannot be reached.
+_CONNECTION_LOST = (
+    "server closed the connection",
+    "connection refused",
+    "terminating connection",
+    "could not connect",
+    "consuming input failed",
+    "connection already closed",
+    "the connection is closed",
+    "could not receive data",
+    "could not send data",
+    "no connection to the server",
+    "ssl syscall",
+)
+# A psycopg or psycopg2 error as dlt quotes it: `psycopg2.OperationalError: <first line>`, or a
+# subclass such as `psycopg2.errors.AdminShutdown: terminating connection ...`.
+_CLIENT_ERROR = re.compile(r"\bpsycopg2?(?:\.\w+)*\.\w+: ([^\n]+)")
+
+
+def _staging_connection_lost(failed: PipelineStepFailed, settings: Settings) -> str | None:
+    """One sentence for a PostgreSQL staging server that went away mid-step (stopped,
+    restarted, network gone): the server, the client's own words, and what to do."""
+    if not settings.staging_is_postgres:
+        return None
+    messages = [
+        str(cause).strip()
+        for cause in _causes(failed)
+        if type(cause).__module__.startswith("psycopg")  # psycopg, psycopg2 and their errors
+    ]
+    messages += [m.strip() for m in reversed(_CLIENT_ERROR.findall(str(failed.exception)))]
+    lost = [m for m in messages if any(text in m.lower() for text in _CONNECTION_LOST)]
+    if not lost:
+        return None
+    cause = lost[0].splitlines()[0].strip()  # psycopg adds hints on further lines
+    parts = urlsplit(settings.staging_url)
+    server = f"PostgreSQL at {parts.hostname}:{parts.port or 5432}/{parts.path.strip('/')}"
+    return (
+        f"The {_run_name(failed)} lost its connection to the staging database {server} in "
+        f"dlt's {failed.step} step ({cause}). Once the server answers again (check "
+        f"OLIST_STAGING_URL), {RESUMES}."
+    )

@@ -156,6 +156,18 @@ def password_postgres() -> Iterator[PasswordPostgres]:
 
 
 @pytest.fixture
+def restartable_postgres() -> Iterator[PasswordPostgres]:
+    """A private cluster like `password_postgres`, but this test's own, so it may stop it
+    (`stop_immediately()`, as a crash would) and `start()` it again: the shared cluster on
+    5432 and the session's private one must never go away under other tests."""
+    try:
+        with serve_password_postgres() as server:
+            yield server
+    except ServerUnavailableError as error:
+        _fail_with_message(error)
+
+
+@pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
     """`small_disk("4m")`: a new tmpfs of that size (the tests run as root), for a full-disk
     test; `helpers.disks.grow(path)` gives it room afterwards. All are unmounted at the end."""

@@ -246,3 +246,44 @@ def test_s3_server_killed_mid_export_fails_in_a_few_lines_naming_the_cause_and_a
         use(restarted)
         _olist(["export"], workdir)
         assert lake_counts(current_settings()) == SAMPLE_ROWS
+
+
+def test_postgres_stopped_mid_load_fails_in_one_line_naming_the_server_and_a_rerun_is_exact(
+    olist_env, restartable_postgres, sample_dir
+):
+    # A private cluster of this test's own: the shared one on 5432 must never stop.
+    postgres = restartable_postgres
+    with psycopg.connect(postgres.url(), autocommit=True) as con:
+        con.execute("CREATE DATABASE olist_staging")
+    olist_env.set(OLIST_STAGING_URL=postgres.url("olist_staging"), OLIST_LAKE_URL="lake")
+    workdir = olist_env.workdir
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "olist.cli", "ingest", "--source", str(sample_dir)],
+        cwd=workdir,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + KILL_TIMEOUT_SECONDS
+    while not _stage_reached(workdir / "data" / "dlt" / "olist_ingest", "load"):
+        assert ingest.poll() is None and time.monotonic() < deadline, "ingest never loaded"
+        time.sleep(0.005)
+    postgres.stop_immediately()
+    _, err = ingest.communicate(timeout=KILL_TIMEOUT_SECONDS)
+
+    assert ingest.returncode == 1, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) <= 3, err
+    [line] = [text for text in lines if text.startswith("error: ")]
+    server = f"the staging database PostgreSQL at 127.0.0.1:{postgres.port}/olist_staging"
+    assert f"The ingest lost its connection to {server} in dlt's load step" in line, line
+    assert postgres.password not in err
+
+    postgres.start()
+    _olist(["ingest", "--source", str(sample_dir)], workdir)
+    _olist(["export"], workdir)
+    settings = current_settings()
+    assert staging_counts(settings) == SAMPLE_ROWS
+    assert lake_counts(settings) == SAMPLE_ROWS
