@@ -115,7 +115,8 @@ def _place_of(
     staging = None if settings.staging_is_postgres else settings.duckdb_staging_path.absolute()
     data_dir = settings.data_dir.absolute()
     lake_place = (f"the lake {settings.lake_url}", "OLIST_LAKE_URL")
-    data_place = (f"the data folder {settings.data_dir} (dlt's working files)", "OLIST_DATA_DIR")
+    # Absolute: "the data folder data" (the default) would read as a typo.
+    data_place = (f"the data folder {data_dir} (dlt's working files)", "OLIST_DATA_DIR")
     if settings.staging_is_postgres:  # a disk of the server's: no setting of ours moves it
         staging_place = (f"the staging database {settings.staging_display}", None)
     else:
