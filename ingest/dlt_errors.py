@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from ingest.postgres_errors import is_connection_lost, postgres_server
 from olist.config import Settings
 from olist.errors import PipelineError
 
@@ -143,20 +143,6 @@ def _place_of(
     return str(written), None
 
 
-# Text of a PostgreSQL client error that means the server went away or cannot be reached.
-_CONNECTION_LOST = (
-    "server closed the connection",
-    "connection refused",
-    "terminating connection",
-    "could not connect",
-    "consuming input failed",
-    "connection already closed",
-    "the connection is closed",
-    "could not receive data",
-    "could not send data",
-    "no connection to the server",
-    "ssl syscall",
-)
 # A psycopg or psycopg2 error as dlt quotes it: `psycopg2.OperationalError: <first line>`, or a
 # subclass such as `psycopg2.errors.AdminShutdown: terminating connection ...`.
 _CLIENT_ERROR = re.compile(r"\bpsycopg2?(?:\.\w+)*\.\w+: ([^\n]+)")
@@ -173,12 +159,11 @@ def _staging_connection_lost(failed: PipelineStepFailed, settings: Settings) -> 
         if type(cause).__module__.startswith("psycopg")  # psycopg, psycopg2 and their errors
     ]
     messages += [m.strip() for m in reversed(_CLIENT_ERROR.findall(str(failed.exception)))]
-    lost = [m for m in messages if any(text in m.lower() for text in _CONNECTION_LOST)]
+    lost = [m for m in messages if is_connection_lost(m)]
     if not lost:
         return None
     cause = lost[0].splitlines()[0].strip()  # psycopg adds hints on further lines
-    parts = urlsplit(settings.staging_url)
-    server = f"PostgreSQL at {parts.hostname}:{parts.port or 5432}/{parts.path.strip('/')}"
+    server = postgres_server(settings.staging_url)
     return (
         f"The {_run_name(failed)} lost its connection to the staging database {server} in "
         f"dlt's {failed.step} step ({cause}). Once the server answers again (check "

@@ -27,6 +27,9 @@ from helpers.bronze import (
 )
 from helpers.servers import serve_s3
 
+from ingest.staging_reader import PostgresReader
+from olist.errors import StagingDatabaseError
+
 # Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
 pytestmark = pytest.mark.slow
 
@@ -287,3 +290,32 @@ def test_postgres_stopped_mid_load_fails_in_one_line_naming_the_server_and_a_rer
     settings = current_settings()
     assert staging_counts(settings) == SAMPLE_ROWS
     assert lake_counts(settings) == SAMPLE_ROWS
+
+
+def test_postgres_stopped_mid_read_is_one_staging_database_error_naming_the_server(
+    restartable_postgres,
+):
+    # The export (and an ingest's look at the hashes already loaded) read staging through
+    # connectorx, which reported a connection lost mid-read as a Rust panic: a BaseException
+    # that went past every handler and ended `olist export` with a traceback.
+    postgres = restartable_postgres
+    with psycopg.connect(postgres.url(), autocommit=True) as con:
+        con.execute("CREATE SCHEMA raw")
+        con.execute(
+            "CREATE TABLE raw.orders AS SELECT g AS order_id, md5(g::text) AS row_hash "
+            "FROM generate_series(1, 2000000) AS g"  # far more than one batch, or a buffer
+        )
+    batches = PostgresReader(postgres.url()).read("orders")
+    assert next(batches).num_rows > 0
+    postgres.stop_immediately()
+
+    with pytest.raises(StagingDatabaseError) as lost:
+        for _ in batches:
+            pass
+
+    message = str(lost.value)
+    assert message.startswith(
+        f"Reading raw.orders from the staging database PostgreSQL at 127.0.0.1:{postgres.port}"
+        "/postgres failed: the connection was lost ("
+    ), message
+    assert "\n" not in message and postgres.password not in message
