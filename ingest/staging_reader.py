@@ -14,7 +14,9 @@ from typing import Protocol
 import pyarrow as pa
 
 from ingest.destinations import STAGING_DATASET
+from ingest.postgres_errors import is_connection_lost, postgres_server
 from olist.config import Settings
+from olist.errors import StagingDatabaseError
 from olist.sql import sql_string
 
 BATCH_ROWS = 256 * 1024
@@ -95,13 +97,27 @@ class PostgresReader:
     ) -> Iterator[pa.RecordBatch]:
         import connectorx
 
-        reader = connectorx.read_sql(
-            self._url,
-            _select_query(table, columns, after_load_id),
-            return_type="arrow_stream",
-            batch_size=BATCH_ROWS,
-        )
-        yield from reader
+        try:
+            reader = connectorx.read_sql(
+                self._url,
+                _select_query(table, columns, after_load_id),
+                return_type="arrow_stream",
+                batch_size=BATCH_ROWS,
+            )
+            yield from reader
+        except BaseException as error:
+            # connectorx reports a connection lost mid-read as a Rust panic (pyo3's
+            # PanicException, a BaseException nothing above would catch) and a server that
+            # cannot be reached as a RuntimeError.
+            panic = type(error).__name__ == "PanicException"
+            if not (isinstance(error, Exception) or panic) or not is_connection_lost(str(error)):
+                raise
+            cause = str(error).strip().splitlines()[0]
+            raise StagingDatabaseError(
+                f"Reading {STAGING_DATASET}.{table} from the staging database "
+                f"{postgres_server(self._url)} failed: the connection was lost ({cause}). Once "
+                "the server answers again (check OLIST_STAGING_URL), rerun."
+            ) from None
 
 
 class DuckDBReader:

@@ -19,7 +19,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from olist.config import Settings
 from olist.console import errors
@@ -93,7 +93,10 @@ def _postgres_lock(settings: Settings, command: str) -> Iterator[None]:
         try:
             yield
         finally:
-            connection.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
+            # A server that went away (stopped, restarted) ended the session and its lock with
+            # it: nothing to release, and the run's own error says what happened.
+            with suppress(psycopg.OperationalError):
+                connection.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
 
 
 @contextmanager

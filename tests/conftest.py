@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -153,3 +153,34 @@ def password_postgres() -> Iterator[PasswordPostgres]:
             yield server
     except ServerUnavailableError as error:
         _fail_with_message(error)
+
+
+@pytest.fixture
+def restartable_postgres() -> Iterator[PasswordPostgres]:
+    """A private cluster like `password_postgres`, but this test's own, so it may stop it
+    (`stop_immediately()`, as a crash would) and `start()` it again: the shared cluster on
+    5432 and the session's private one must never go away under other tests."""
+    try:
+        with serve_password_postgres() as server:
+            yield server
+    except ServerUnavailableError as error:
+        _fail_with_message(error)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """`small_disk("4m")`: a new tmpfs of that size (the tests run as root), for a full-disk
+    test; `helpers.disks.grow(path)` gives it room afterwards. All are unmounted at the end."""
+    from helpers.disks import mount_tmpfs, unmount
+
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        mountpoint = tmp_path / f"small-disk-{len(mounted)}"
+        mount_tmpfs(mountpoint, size)
+        mounted.append(mountpoint)
+        return mountpoint
+
+    yield mount
+    for mountpoint in reversed(mounted):
+        unmount(mountpoint)

@@ -27,6 +27,9 @@ from helpers.bronze import (
 )
 from helpers.servers import serve_s3
 
+from ingest.staging_reader import PostgresReader
+from olist.errors import StagingDatabaseError
+
 # Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
 pytestmark = pytest.mark.slow
 
@@ -246,3 +249,73 @@ def test_s3_server_killed_mid_export_fails_in_a_few_lines_naming_the_cause_and_a
         use(restarted)
         _olist(["export"], workdir)
         assert lake_counts(current_settings()) == SAMPLE_ROWS
+
+
+def test_postgres_stopped_mid_load_fails_in_one_line_naming_the_server_and_a_rerun_is_exact(
+    olist_env, restartable_postgres, sample_dir
+):
+    # A private cluster of this test's own: the shared one on 5432 must never stop.
+    postgres = restartable_postgres
+    with psycopg.connect(postgres.url(), autocommit=True) as con:
+        con.execute("CREATE DATABASE olist_staging")
+    olist_env.set(OLIST_STAGING_URL=postgres.url("olist_staging"), OLIST_LAKE_URL="lake")
+    workdir = olist_env.workdir
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "olist.cli", "ingest", "--source", str(sample_dir)],
+        cwd=workdir,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + KILL_TIMEOUT_SECONDS
+    while not _stage_reached(workdir / "data" / "dlt" / "olist_ingest", "load"):
+        assert ingest.poll() is None and time.monotonic() < deadline, "ingest never loaded"
+        time.sleep(0.005)
+    postgres.stop_immediately()
+    _, err = ingest.communicate(timeout=KILL_TIMEOUT_SECONDS)
+
+    assert ingest.returncode == 1, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) <= 3, err
+    [line] = [text for text in lines if text.startswith("error: ")]
+    server = f"the staging database PostgreSQL at 127.0.0.1:{postgres.port}/olist_staging"
+    assert f"The ingest lost its connection to {server} in dlt's load step" in line, line
+    assert postgres.password not in err
+
+    postgres.start()
+    _olist(["ingest", "--source", str(sample_dir)], workdir)
+    _olist(["export"], workdir)
+    settings = current_settings()
+    assert staging_counts(settings) == SAMPLE_ROWS
+    assert lake_counts(settings) == SAMPLE_ROWS
+
+
+def test_postgres_stopped_mid_read_is_one_staging_database_error_naming_the_server(
+    restartable_postgres,
+):
+    # The export (and an ingest's look at the hashes already loaded) read staging through
+    # connectorx, which reported a connection lost mid-read as a Rust panic: a BaseException
+    # that went past every handler and ended `olist export` with a traceback.
+    postgres = restartable_postgres
+    with psycopg.connect(postgres.url(), autocommit=True) as con:
+        con.execute("CREATE SCHEMA raw")
+        con.execute(
+            "CREATE TABLE raw.orders AS SELECT g AS order_id, md5(g::text) AS row_hash "
+            "FROM generate_series(1, 2000000) AS g"  # far more than one batch, or a buffer
+        )
+    batches = PostgresReader(postgres.url()).read("orders")
+    assert next(batches).num_rows > 0
+    postgres.stop_immediately()
+
+    with pytest.raises(StagingDatabaseError) as lost:
+        for _ in batches:
+            pass
+
+    message = str(lost.value)
+    assert message.startswith(
+        f"Reading raw.orders from the staging database PostgreSQL at 127.0.0.1:{postgres.port}"
+        "/postgres failed: the connection was lost ("
+    ), message
+    assert "\n" not in message and postgres.password not in message

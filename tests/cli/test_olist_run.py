@@ -8,13 +8,16 @@ path in the test's own folder; the full stack runs the same code (see test_compo
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 
 import duckdb
 import pytest
-from helpers.bronze import current_settings, olist, staging_counts
+from helpers.bronze import current_settings, lake_counts, olist, staging_counts
+from helpers.disks import grow
 
+from ingest.tables import TABLES
 from olist.synthetic.generate import generate
 
 # Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
@@ -169,28 +172,12 @@ def test_a_site_that_cannot_be_built_is_one_sentence_and_the_warehouse_is_kept(r
     assert len(_fct_orders(run_env)) == 994
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    """A 4 MB tmpfs (the tests run as root); unmounted afterwards."""
-    mountpoint = tmp_path / "tiny-disk"
-    mountpoint.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mountpoint)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    # The suite runs as root (CI too): a failed mount is a broken machine, not a reason to skip.
-    assert mounted.returncode == 0, f"cannot mount a tmpfs here: {mounted.stderr.strip()}"
-    yield mountpoint
-    subprocess.run(["umount", str(mountpoint)], check=True)
-
-
 def test_a_full_warehouse_disk_names_the_cause_in_one_line_and_a_rerun_with_room_is_exact(
-    run_env, tiny_disk, capsys
+    run_env, small_disk, capsys
 ):
     source = run_env.workdir / "source"
     generate(source, 0.01)
+    tiny_disk = small_disk("4m")
     run_env.set(OLIST_WAREHOUSE_PATH=tiny_disk / "warehouse.duckdb")
 
     assert olist("run", "--source", str(source)) == 1
@@ -199,8 +186,100 @@ def test_a_full_warehouse_disk_names_the_cause_in_one_line_and_a_rerun_with_room
     [line] = [text for text in err.splitlines() if text.startswith("error:")]
     assert "SQLMesh could not build prod" in line
     assert "No space left on device" in line and "Cause (" in line
-    subprocess.run(["mount", "-o", "remount,size=256m", str(tiny_disk)], check=True)
+    grow(tiny_disk)
     assert olist("run", "--source", str(source)) == 0
     orders = staging_counts(current_settings(), ["orders"])["orders"]
     with duckdb.connect(str(tiny_disk / "warehouse.duckdb"), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM marts.fct_orders").fetchone()[0] == orders
+
+
+def _olist_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """`olist ARGS` as a user runs it: its own process, so stderr is exactly what they see."""
+    return subprocess.run(
+        [sys.executable, "-m", "olist.cli", *args], capture_output=True, text=True, check=False
+    )
+
+
+def _one_line_error(failed: subprocess.CompletedProcess[str]) -> str:
+    """The failed run's error: exit 1, no traceback, stderr a few lines ending in one line that
+    starts with `error:` and holds the cause."""
+    assert failed.returncode == 1, failed.stderr
+    assert "Traceback" not in failed.stderr
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) <= 3, failed.stderr
+    assert lines[-1].startswith("error: "), failed.stderr
+    assert "No space left on device" in lines[-1]
+    return lines[-1]
+
+
+def _source_rows(folder) -> dict[str, int]:
+    """Records in each source file, header excluded (a quoted review may span lines)."""
+    counts = {}
+    for table in TABLES:
+        with (folder / table.file_name).open(newline="", encoding="utf-8") as file:
+            counts[table.name] = sum(1 for _ in csv.reader(file)) - 1
+    return counts
+
+
+def _assert_every_layer_is_exact(run_env, source) -> None:
+    """Staging and the lake hold each source row once, and fct_orders each order once."""
+    settings = current_settings()
+    expected = _source_rows(source)
+    assert staging_counts(settings) == expected
+    assert lake_counts(settings) == expected
+    warehouse = run_env.workdir / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        orders = con.sql("SELECT count(*), count(DISTINCT order_id) FROM marts.fct_orders")
+        assert orders.fetchone() == (expected["orders"], expected["orders"])
+
+
+@pytest.mark.parametrize(
+    ("size", "step", "place"),
+    [
+        # dlt's extract files (the 6 MB geolocation file) overflow it
+        ("4m", "extract", "the data folder {disk} (dlt's working files)"),
+        # the extract and normalize fit; the staging database's write-ahead log does not
+        ("14m", "load", "the staging database {disk}/staging.duckdb"),
+    ],
+)
+def test_a_full_data_folder_names_the_cause_in_one_line_and_a_rerun_with_room_is_exact(
+    run_env, small_disk, size, step, place
+):
+    source = run_env.workdir / "source"
+    generate(source, 0.01)
+    disk = small_disk(size)
+    # The data folder holds dlt's working files and, by default, the staging database.
+    run_env.set(OLIST_DATA_DIR=disk, OLIST_STAGING_URL=f"duckdb:///{disk}/staging.duckdb")
+
+    line = _one_line_error(_olist_process("run", "--source", str(source)))
+
+    assert line.startswith(
+        f"error: The ingest ran out of disk space in dlt's {step} step, writing to "
+        f"{place.format(disk=disk)}: No space left on device. Free space there"
+    ), line
+    grow(disk)
+    rerun = _olist_process("run", "--source", str(source))
+    assert rerun.returncode == 0, rerun.stderr
+    _assert_every_layer_is_exact(run_env, source)
+
+
+def test_a_full_lake_disk_names_the_cause_in_one_line_and_a_rerun_with_room_is_exact(
+    run_env, small_disk
+):
+    source = run_env.workdir / "source"
+    generate(source, 0.01)
+    disk = small_disk("2m")  # the lake's geolocation file alone is 5.5 MB
+    run_env.set(OLIST_LAKE_URL=disk / "lake")
+
+    line = _one_line_error(_olist_process("run", "--source", str(source)))
+
+    assert line.startswith(
+        f"error: The export ran out of disk space in dlt's load step, writing to the lake "
+        f"{disk}/lake: No space left on device. Free space there (or set OLIST_LAKE_URL"
+    ), line
+    # The half-written export is not complete: no record of it, so nothing reads its files.
+    assert not list((disk / "lake" / "_dlt_loads").glob("*"))
+    grow(disk)
+    rerun = _olist_process("run", "--source", str(source))
+    assert rerun.returncode == 0, rerun.stderr
+    _assert_every_layer_is_exact(run_env, source)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -341,12 +342,30 @@ class PasswordPostgres:
     port: int
     user: str
     password: str = field(repr=False)
+    data_dir: Path = field(repr=False, default=Path())
+    bin_dir: Path = field(repr=False, default=POSTGRES_BIN_DIR)
 
     def url(self, database: str = "postgres", password: str | None = None) -> str:
         """The superuser's URL for `database`, with the right password unless one is given."""
         secret = self.password if password is None else password
         credentials = f"{quote(self.user, safe='')}:{quote(secret, safe='')}"
         return f"postgresql://{credentials}@{self.host}:{self.port}/{quote(database, safe='')}"
+
+    def stop_immediately(self) -> None:
+        """Stop the server as a crash would: `pg_ctl stop -m immediate`, i.e. SIGQUIT to the
+        postmaster (sent directly: runuser and pg_ctl take a while), which drops every
+        connection and skips the shutdown checkpoint. Returns once it has exited."""
+        pid = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGQUIT)
+        deadline = time.monotonic() + PASSWORD_POSTGRES_START_TIMEOUT_SECONDS
+        while (self.data_dir / "postmaster.pid").exists():
+            assert time.monotonic() < deadline, f"PostgreSQL (pid {pid}) did not stop"
+            time.sleep(0.05)
+
+    def start(self) -> None:
+        """Start the server again on the same port, with the same data (after a stop)."""
+        started = _start_private_cluster(self.bin_dir, self.data_dir, self.port)
+        assert started.returncode == 0, f"pg_ctl start failed: {started.stdout}{started.stderr}"
 
 
 def _as_postgres_user(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -380,6 +399,27 @@ def _check_can_run_private_cluster(bin_dir: Path) -> int:
         raise ServerUnavailableError(
             f"There is no '{POSTGRES_OS_USER}' OS user to own a private PostgreSQL cluster."
         ) from None
+
+
+def _start_private_cluster(
+    bin_dir: Path, data_dir: Path, port: int
+) -> subprocess.CompletedProcess[str]:
+    """`pg_ctl start` a cluster made by serve_password_postgres, listening on 127.0.0.1:`port`
+    and on a socket in the cluster's folder; its log is postgres.log there."""
+    workdir = data_dir.parent
+    options = f"-p {port} -k {workdir} -c listen_addresses={POSTGRES_HOST}"
+    return _as_postgres_user(
+        [
+            str(bin_dir / "pg_ctl"),
+            f"--pgdata={data_dir}",
+            f"--log={workdir / 'postgres.log'}",
+            f"--options={options}",
+            f"--timeout={PASSWORD_POSTGRES_START_TIMEOUT_SECONDS}",
+            "--wait",
+            "start",
+        ],
+        cwd=workdir,
+    )
 
 
 @contextmanager
@@ -422,19 +462,7 @@ def serve_password_postgres(bin_dir: Path = POSTGRES_BIN_DIR) -> Iterator[Passwo
         port = 0
         for attempt in range(1, PASSWORD_POSTGRES_PORT_ATTEMPTS + 1):
             port = find_free_port()
-            options = f"-p {port} -k {workdir} -c listen_addresses={POSTGRES_HOST}"
-            start = _as_postgres_user(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    f"--pgdata={data_dir}",
-                    f"--log={log_path}",
-                    f"--options={options}",
-                    f"--timeout={PASSWORD_POSTGRES_START_TIMEOUT_SECONDS}",
-                    "--wait",
-                    "start",
-                ],
-                cwd=workdir,
-            )
+            start = _start_private_cluster(bin_dir, data_dir, port)
             if start.returncode == 0:
                 started = True
                 break
@@ -445,7 +473,12 @@ def serve_password_postgres(bin_dir: Path = POSTGRES_BIN_DIR) -> Iterator[Passwo
                     f"{start.returncode}):\n{start.stdout}{start.stderr}\n{log}"
                 )
         yield PasswordPostgres(
-            host=POSTGRES_HOST, port=port, user=POSTGRES_SUPERUSER, password=password
+            host=POSTGRES_HOST,
+            port=port,
+            user=POSTGRES_SUPERUSER,
+            password=password,
+            data_dir=data_dir,
+            bin_dir=bin_dir,
         )
     finally:
         if started:
