@@ -131,6 +131,30 @@ def test_an_export_made_outside_olist_run_still_reaches_the_warehouse(run_env, c
     assert len(_fct_orders(run_env)) == 994
 
 
+def test_a_quote_in_the_staging_lake_and_warehouse_paths_is_no_problem(run_env):
+    # Each path reaches SQL somewhere (DuckDB's ATTACH, read_parquet, SQLMesh's connection, the
+    # site's queries): a quote in it once broke the warehouse step. (The data folder cannot have
+    # one: dlt writes its load files' paths into DuckDB SQL unescaped, and preflight says so.)
+    quoted = run_env.workdir / "o'brien's files"
+    quoted.mkdir()
+    warehouse = quoted / "warehouse.duckdb"
+    run_env.set(
+        OLIST_STAGING_URL=f"duckdb:///{quoted}/staging.duckdb",
+        OLIST_LAKE_URL=str(quoted / "lake"),
+        OLIST_WAREHOUSE_PATH=warehouse,
+    )
+    source = run_env.workdir / "source"
+    generate(source, 0.01)
+
+    assert olist("run", "--source", str(source)) == 0
+
+    settings = current_settings()
+    assert lake_counts(settings, ["orders"]) == staging_counts(settings, ["orders"])
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        built = con.sql("SELECT count(*) FROM marts.fct_orders").fetchone()[0]
+    assert built == staging_counts(settings, ["orders"])["orders"] > 0
+
+
 def test_a_locked_warehouse_is_refused_before_anything_is_loaded(run_env, capsys):
     source = run_env.workdir / "source"
     generate(source, 0.01)

@@ -12,6 +12,7 @@ import psycopg
 from ingest.tables import TABLES
 from olist.cli import main
 from olist.config import Settings, load_settings
+from olist.sql import sql_string
 
 # Row counts of ../shared/data/olist/sample, from its SOURCE.md.
 SAMPLE_ROWS = {
@@ -79,7 +80,7 @@ def lake_counts(
     counts = {}
     with lake_connection(settings) as con:
         for name in tables:
-            source = f"read_parquet('{lake_glob(settings, name)}')"
+            source = f"read_parquet({sql_string(lake_glob(settings, name))})"
             if latest_only:
                 key = ", ".join(TABLES_BY_NAME[name].merge_key)
                 source = (
