@@ -111,6 +111,33 @@ def rebuilding(evaluator: MacroEvaluator) -> exp.Boolean:
 
 
 @macro()
+def keeps_emptied_keys(evaluator: MacroEvaluator, measure: exp.Expression) -> exp.Expression:
+    """`WHERE @keeps_emptied_keys(order_count)`: whether rows of keys the run emptied are written.
+
+    A key-grain model replaces the rows of the keys a run touched. A key left with nothing (a
+    person whose only order moved to another) gets a marker row, its `measure` NULL, so that the
+    stale row is replaced; `@delete_emptied_keys` then deletes the markers. A rebuild has no stale
+    row to replace and writes no marker (and Spark, where these models are always rebuilt,
+    cannot DELETE).
+    """
+    if not is_rebuilding(evaluator):
+        return exp.true()
+    return exp.not_(exp.Is(this=measure, expression=exp.null()))
+
+
+@macro()
+def delete_emptied_keys(
+    evaluator: MacroEvaluator, measure: exp.Expression
+) -> exp.Expression | None:
+    """Post-statement `@delete_emptied_keys(order_count);`: deletes the markers an incremental run
+    wrote (see `@keeps_emptied_keys`); nothing after a rebuild."""
+    if is_rebuilding(evaluator):
+        return None
+    where = exp.Is(this=measure, expression=exp.null())
+    return exp.delete(evaluator.this_model, where=where, dialect=evaluator.dialect)
+
+
+@macro()
 def watermark(evaluator: MacroEvaluator) -> exp.Literal:
     """`_batch > @watermark()`: the last batch this model has consumed (0 when rebuilding).
 

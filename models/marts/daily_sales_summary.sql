@@ -90,12 +90,6 @@ SELECT
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
 FROM daily
 WHERE
-  NOT @rebuilding()
-  OR NOT order_count IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+  @keeps_emptied_keys(order_count);
 
-@IF(
-  NOT @rebuilding(),
-  DELETE FROM @this_model
-  WHERE
-    order_count IS NULL /* A day no order belongs to any more: its row of NULL measures replaced the stale one. */
-)
+@delete_emptied_keys(order_count) /* A day no order belongs to any more: its row of NULL measures replaced the stale one. */

@@ -104,12 +104,6 @@ SELECT
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
 FROM monthly
 WHERE
-  NOT @rebuilding()
-  OR NOT delivered_order_count IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+  @keeps_emptied_keys(delivered_order_count);
 
-@IF(
-  NOT @rebuilding(),
-  DELETE FROM @this_model
-  WHERE
-    delivered_order_count IS NULL /* A month with no delivered order any more: its row of NULL measures replaced the stale rows. */
-)
+@delete_emptied_keys(delivered_order_count) /* A month with no delivered order any more: its row of NULL measures replaced the stale rows. */

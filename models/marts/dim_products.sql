@@ -154,12 +154,6 @@ SELECT
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
 FROM all_products
 WHERE
-  NOT @rebuilding()
-  OR NOT is_inferred_member IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+  @keeps_emptied_keys(is_inferred_member);
 
-@IF(
-  NOT @rebuilding(),
-  DELETE FROM @this_model
-  WHERE
-    is_inferred_member IS NULL /* A product neither listed nor sold any more: its row of NULL columns replaced the stale one. */
-)
+@delete_emptied_keys(is_inferred_member) /* A product neither listed nor sold any more: its row of NULL columns replaced the stale one. */

@@ -119,12 +119,6 @@ SELECT
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
 FROM monthly_with_share
 WHERE
-  NOT @rebuilding()
-  OR NOT payment_count IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+  @keeps_emptied_keys(payment_count);
 
-@IF(
-  NOT @rebuilding(),
-  DELETE FROM @this_model
-  WHERE
-    payment_count IS NULL /* A month with no payment any more: its row of NULL measures replaced the stale rows. */
-)
+@delete_emptied_keys(payment_count) /* A month with no payment any more: its row of NULL measures replaced the stale rows. */

@@ -166,12 +166,6 @@ SELECT
   @current_batch()::INT AS _batch /* The warehouse run that last rewrote the row (macros/incremental.py). */
 FROM sellers_with_totals
 WHERE
-  NOT @rebuilding()
-  OR NOT order_count IS NULL /* A rebuild writes no marker row: nothing stale to replace, and Spark, where this model is always rebuilt, cannot DELETE. */;
+  @keeps_emptied_keys(order_count);
 
-@IF(
-  NOT @rebuilding(),
-  DELETE FROM @this_model
-  WHERE
-    order_count IS NULL /* A seller gone from dim_sellers: its row of NULL columns replaced the stale one. */
-)
+@delete_emptied_keys(order_count) /* A seller gone from dim_sellers: its row of NULL columns replaced the stale one. */
