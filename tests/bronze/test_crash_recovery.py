@@ -45,16 +45,15 @@ def _stage_reached(pipeline_dir: Path, stage: str) -> bool:
     raise ValueError(stage)
 
 
-def _run_and_kill(
-    args: list[str], cwd: Path, pipeline: str, stage: str, sig: int = signal.SIGKILL
-) -> subprocess.Popen[bytes]:
-    """Run `olist <args>` and send it `sig` once dlt's working folder shows `stage` reached."""
+def _start_until(args: list[str], cwd: Path, pipeline: str, stage: str) -> subprocess.Popen[str]:
+    """Start `olist <args>` and return once dlt's working folder shows `stage` reached."""
     process = subprocess.Popen(
         [sys.executable, "-m", "olist.cli", *args],
         cwd=cwd,
-        env=os.environ.copy(),
+        env={**os.environ, "COLUMNS": "1000"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        text=True,
     )
     pipeline_dir = cwd / "data" / "dlt" / pipeline
     deadline = time.monotonic() + KILL_TIMEOUT_SECONDS
@@ -65,6 +64,14 @@ def _run_and_kill(
             process.kill()
             pytest.fail(f"olist {args[0]} never reached stage {stage}")
         time.sleep(0.005)
+    return process
+
+
+def _run_and_kill(
+    args: list[str], cwd: Path, pipeline: str, stage: str, sig: int = signal.SIGKILL
+) -> subprocess.Popen[str]:
+    """Run `olist <args>` and send it `sig` once dlt's working folder shows `stage` reached."""
+    process = _start_until(args, cwd, pipeline, stage)
     process.send_signal(sig)
     process.wait(timeout=KILL_TIMEOUT_SECONDS)
     return process
@@ -199,7 +206,7 @@ def test_ctrl_c_at_any_stage_exits_130_in_one_line_and_a_rerun_is_exact(
 
     interrupted = _run_and_kill(args, full_stack, pipeline, stage, signal.SIGINT)
 
-    stderr = interrupted.stderr.read().decode()
+    stderr = interrupted.stderr.read()
     assert interrupted.returncode == 130, stderr
     assert stderr.strip() == "interrupted; a rerun resumes where this run stopped"
     _olist(["ingest", "--source", str(sample_dir)], full_stack)
@@ -225,18 +232,7 @@ def test_s3_server_killed_mid_export_fails_in_a_few_lines_naming_the_cause_and_a
         server.create_bucket("lake-of-killed-server")
         use(server)
         _olist(["ingest", "--source", str(sample_dir)], workdir)
-        export = subprocess.Popen(
-            [sys.executable, "-m", "olist.cli", "export"],
-            cwd=workdir,
-            env={**os.environ, "COLUMNS": "1000"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + KILL_TIMEOUT_SECONDS
-        while not _stage_reached(workdir / "data" / "dlt" / "olist_export", "load"):
-            assert export.poll() is None and time.monotonic() < deadline, "export never loaded"
-            time.sleep(0.005)
+        export = _start_until(["export"], workdir, "olist_export", "load")
         os.kill(server.pid, signal.SIGKILL)
         _, err = export.communicate(timeout=600)
 
@@ -260,18 +256,7 @@ def test_postgres_stopped_mid_load_fails_in_one_line_naming_the_server_and_a_rer
         con.execute("CREATE DATABASE olist_staging")
     olist_env.set(OLIST_STAGING_URL=postgres.url("olist_staging"), OLIST_LAKE_URL="lake")
     workdir = olist_env.workdir
-    ingest = subprocess.Popen(
-        [sys.executable, "-m", "olist.cli", "ingest", "--source", str(sample_dir)],
-        cwd=workdir,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + KILL_TIMEOUT_SECONDS
-    while not _stage_reached(workdir / "data" / "dlt" / "olist_ingest", "load"):
-        assert ingest.poll() is None and time.monotonic() < deadline, "ingest never loaded"
-        time.sleep(0.005)
+    ingest = _start_until(["ingest", "--source", str(sample_dir)], workdir, "olist_ingest", "load")
     postgres.stop_immediately()
     _, err = ingest.communicate(timeout=KILL_TIMEOUT_SECONDS)
 
