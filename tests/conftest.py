@@ -184,3 +184,17 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
     yield mount
     for mountpoint in reversed(mounted):
         unmount(mountpoint)
+
+
+@pytest.fixture
+def full_stack(olist_env: OlistEnv, postgres_url: str, s3_server: S3Server, s3_bucket: str) -> Path:
+    """The full stack's configuration: PostgreSQL staging and a lake in a fresh S3 bucket; the
+    working directory."""
+    olist_env.set(
+        OLIST_STAGING_URL=postgres_url,
+        OLIST_LAKE_URL=f"{s3_bucket}/lake",
+        OLIST_S3_ENDPOINT_URL=s3_server.endpoint_url,
+        OLIST_S3_ACCESS_KEY_ID=s3_server.access_key_id,
+        OLIST_S3_SECRET_ACCESS_KEY=s3_server.secret_access_key,
+    )
+    return olist_env.workdir

@@ -89,18 +89,6 @@ def _olist(args: list[str], cwd: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.fixture
-def full_stack(olist_env, postgres_url, s3_server, s3_bucket):
-    olist_env.set(
-        OLIST_STAGING_URL=postgres_url,
-        OLIST_LAKE_URL=f"{s3_bucket}/lake",
-        OLIST_S3_ENDPOINT_URL=s3_server.endpoint_url,
-        OLIST_S3_ACCESS_KEY_ID=s3_server.access_key_id,
-        OLIST_S3_SECRET_ACCESS_KEY=s3_server.secret_access_key,
-    )
-    return olist_env.workdir
-
-
 @pytest.mark.parametrize("stage", ["extract", "load"])
 def test_ingest_killed_mid_run_then_rerun_has_exact_counts(full_stack, sample_dir, stage):
     _run_and_kill(["ingest", "--source", str(sample_dir)], full_stack, "olist_ingest", stage)

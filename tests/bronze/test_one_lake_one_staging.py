@@ -88,15 +88,8 @@ def test_a_second_staging_database_is_refused_by_a_lake_that_mirrors_another_wri
 
 
 def test_two_hosts_sharing_one_staging_database_and_lake_export_every_row_once(
-    olist_env, postgres_url, s3_server, s3_bucket, sample_dir
+    olist_env, full_stack, sample_dir
 ):
-    olist_env.set(
-        OLIST_STAGING_URL=postgres_url,
-        OLIST_LAKE_URL=f"{s3_bucket}/lake",
-        OLIST_S3_ENDPOINT_URL=s3_server.endpoint_url,
-        OLIST_S3_ACCESS_KEY_ID=s3_server.access_key_id,
-        OLIST_S3_SECRET_ACCESS_KEY=s3_server.secret_access_key,
-    )
     host_a, host_b = olist_env.workdir / "host-a", olist_env.workdir / "host-b"
     for host, tables in [(host_a, ["customers"]), (host_b, ["orders"]), (host_a, ["sellers"])]:
         olist_env.set(OLIST_DATA_DIR=host)  # each host has its own dlt working folders
