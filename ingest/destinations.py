@@ -25,6 +25,13 @@ def staging_destination(settings: Settings) -> Destination:
         # A URL without a password is valid for a server that trusts the client (a local
         # socket, a CI database); dlt would stop and ask for one. Empty is what libpq gets then.
         credentials.password = credentials.password or ""
+        # The server's warnings would reach stderr raw: the ADBC driver that copies the rows in
+        # prints them through libpq (a restart's "WARNING: terminating connection due to
+        # immediate shutdown", which dlt's retry then makes moot). Errors still arrive as errors.
+        # Not added to options of the user's own: dlt writes a space in them as '+' in the URL
+        # it gives ADBC, which libpq does not read back, so the two could not be joined.
+        query = credentials.get_query()
+        credentials.query = {"options": "-cclient_min_messages=error", **query}
         return dlt.destinations.postgres(credentials=credentials)
     path = settings.duckdb_staging_path
     path.parent.mkdir(parents=True, exist_ok=True)

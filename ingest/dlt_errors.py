@@ -18,6 +18,7 @@ from dlt.pipeline import Pipeline
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingest.postgres_errors import is_connection_lost, postgres_server
+from ingest.writer_lock import WriterLockLost
 from olist.config import Settings
 from olist.errors import PipelineError
 
@@ -31,7 +32,12 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        for linked in (current.__cause__, current.__context__, getattr(current, "exception", None)):
+        linked_attributes = ("exception", "job_exception", "client_exception")  # dlt's wrappers
+        for linked in (
+            current.__cause__,
+            current.__context__,
+            *(getattr(current, name, None) for name in linked_attributes),
+        ):
             if isinstance(linked, BaseException):
                 stack.append(linked)
 
@@ -49,6 +55,9 @@ def unwrap_pipeline_error(settings: Settings) -> Iterator[None]:
                 raise cause from None
         aborted = next((c for c in _causes(failed) if isinstance(c, LoadPackageAborted)), None)
         rerun = _set_aside_rerun(failed.pipeline, aborted, settings) if aborted else RESUMES
+        lost = next((c for c in _causes(failed) if isinstance(c, WriterLockLost)), None)
+        if lost:
+            raise PipelineError(f"{lost}. Once that run has finished, {rerun}.") from None
         known = _disk_full(failed, settings, rerun) or _staging_connection_lost(
             failed, settings, rerun
         )

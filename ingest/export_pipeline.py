@@ -107,7 +107,10 @@ def run_export(settings: Settings, on_rows: RowsCallback = ignore_rows) -> list[
 
     pipeline = export_pipeline(settings)
     by_folder = {outcome.lake_folder: outcome for outcome in outcomes.values()}
-    with staging_writer_lock(settings, "export"), unwrap_pipeline_error(settings):
+    with (
+        staging_writer_lock(settings, "export", pipeline.destination),
+        unwrap_pipeline_error(settings),
+    ):
         _claim_lake(pipeline, reader, settings)
         # dlt's run() with a package pending from a failed export loads that package and ignores
         # the new data, which would leave the lake behind staging: finish it first, then export.

@@ -217,7 +217,10 @@ def run_ingest(
             yield table_resource(table, path, reader, temp_dir, outcome, on_rows)
 
     pipeline = ingest_pipeline(settings)
-    with staging_writer_lock(settings, "ingest"), unwrap_pipeline_error(settings):
+    with (
+        staging_writer_lock(settings, "ingest", pipeline.destination),
+        unwrap_pipeline_error(settings),
+    ):
         # Finish what an interrupted run left behind before looking at staging: whether a table
         # exists decides between a first load (append) and a merge.
         if pipeline.has_pending_data:

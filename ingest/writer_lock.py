@@ -9,6 +9,13 @@ file lives on one host, and the kernel releases the lock when the process dies).
 
 The second run waits up to `OLIST_LOCK_WAIT_SECONDS` (default 300), saying what it waits for,
 then stops with a message naming the holder.
+
+An advisory lock lives as long as the session that took it. If PostgreSQL restarts mid-run, that
+session ends while dlt's load retries its jobs on new connections and succeeds, so the run would
+go on writing without the lock, and a second writer could start beside it. So every write dlt
+starts (tables, each load job, the load's completion) first checks the lock's session: if it is
+gone, the run takes the lock again, or stops if another run took it meanwhile (`WriterLockLost`).
+The check costs one round trip per job.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
+
+from dlt.common.destination import Destination
+from dlt.common.destination.exceptions import DestinationTerminalException
 
 from olist.config import Settings
 from olist.console import errors
@@ -28,14 +39,59 @@ from olist.errors import StagingDatabaseError
 POLL_SECONDS = 0.5
 # The advisory lock's key, one number every olist process agrees on (from a hash of its name).
 ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"olist-pipeline staging writer").digest()[:8]) >> 1
+# The job client's methods that write: the dataset's schemas and tables, each load job, the
+# record of a complete load.
+GUARDED_WRITES = ("initialize_storage", "update_stored_schema", "create_load_job", "complete_load")
+
+
+class WriterLockLost(DestinationTerminalException):
+    """The run's writer lock went with its session and another run holds it now.
+
+    Terminal for dlt, so the load stops instead of retrying (a retry could not take it back).
+    """
 
 
 @contextmanager
-def staging_writer_lock(settings: Settings, command: str) -> Iterator[None]:
-    """Hold the staging database's writer lock for the duration of the block."""
-    lock = _postgres_lock if settings.staging_is_postgres else _file_lock
-    with lock(settings, command):
+def staging_writer_lock(
+    settings: Settings, command: str, destination: Destination
+) -> Iterator[None]:
+    """Hold the staging database's writer lock for the block; every write dlt starts through
+    `destination` (tables, load jobs, a load's completion) first makes sure it is still held."""
+    if not settings.staging_is_postgres:
+        # The kernel keeps a file lock until the process ends: nothing can take it from a run.
+        with _file_lock(settings, command):
+            yield
+        return
+    lock = _PostgresLock(settings, command)
+    with lock.held(), _checked_writes(destination, lock.ensure_held):
         yield
+
+
+@contextmanager
+def _checked_writes(destination: Destination, check: Callable[[], None]) -> Iterator[None]:
+    """Call `check` before every write dlt starts through `destination`'s job clients."""
+    make_client = destination.client
+
+    def checked_client(*args: Any, **kwargs: Any) -> Any:
+        client = make_client(*args, **kwargs)
+        for name in GUARDED_WRITES:
+            setattr(client, name, _after(check, getattr(client, name)))
+        return client
+
+    # dlt offers no hook before a write; its job clients are all made by `destination.client`.
+    destination.client = checked_client  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del destination.client  # the class's own method again
+
+
+def _after(check: Callable[[], None], write: Callable[..., Any]) -> Callable[..., Any]:
+    def checked_write(*args: Any, **kwargs: Any) -> Any:
+        check()
+        return write(*args, **kwargs)
+
+    return checked_write
 
 
 def _acquire(
@@ -63,40 +119,71 @@ def _acquire(
         time.sleep(POLL_SECONDS)
 
 
-@contextmanager
-def _postgres_lock(settings: Settings, command: str) -> Iterator[None]:
-    import psycopg
+class _PostgresLock:
+    """The advisory lock, held by a session of its own."""
 
-    with psycopg.connect(settings.staging_url, autocommit=True) as connection:
+    def __init__(self, settings: Settings, command: str) -> None:
+        self.settings = settings
+        self.command = command
+        self.connection: Any = None
 
-        def try_lock() -> bool:
-            query = "SELECT pg_try_advisory_lock(%s)"
-            return bool(connection.execute(query, [ADVISORY_KEY]).fetchone()[0])
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        import psycopg
 
-        def holder() -> str:
-            # A bigint advisory key shows in pg_locks as its high and low 32 bits.
-            row = connection.execute(
-                """
-                SELECT a.pid, coalesce(host(a.client_addr), 'a local socket'), a.backend_start
-                FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-                  AND l.classid::bigint = %s AND l.objid::bigint = %s
-                """,
-                [ADVISORY_KEY >> 32, ADVISORY_KEY & 0xFFFFFFFF],
-            ).fetchone()
-            if row is None:
-                return "its session is ending"
-            pid, client, since = row
-            return f"server process {pid}, connected from {client} since {since:%Y-%m-%d %H:%M:%S}"
-
-        _acquire(try_lock, holder, settings, command)
+        self.connection = psycopg.connect(self.settings.staging_url, autocommit=True)
         try:
+            _acquire(self._try_lock, self._holder, self.settings, self.command)
             yield
         finally:
             # A server that went away (stopped, restarted) ended the session and its lock with
             # it: nothing to release, and the run's own error says what happened.
             with suppress(psycopg.OperationalError):
-                connection.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
+                self.connection.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
+            self.connection.close()
+
+    def ensure_held(self) -> None:
+        """Return if this run holds the lock, taking it again if its session was lost.
+
+        A server still down raises its connection error, which dlt retries like the job's own.
+        """
+        import psycopg
+
+        try:
+            self.connection.execute("SELECT 1")
+            return  # the session is alive, so is the lock it took
+        except psycopg.OperationalError:
+            self.connection.close()
+        self.connection = psycopg.connect(self.settings.staging_url, autocommit=True)
+        if not self._try_lock():
+            raise WriterLockLost(
+                f"olist {self.command} stopped: its connection to the staging database "
+                f"{self.settings.staging_display} was lost (did the server restart?) and with it "
+                f"the writer lock, which another olist ingest or export took before this run "
+                f"could take it back ({self._holder()})"
+            )
+
+    def _try_lock(self) -> bool:
+        query = "SELECT pg_try_advisory_lock(%s)"
+        return bool(self.connection.execute(query, [ADVISORY_KEY]).fetchone()[0])
+
+    def _holder(self) -> str:
+        # A bigint advisory key shows in pg_locks as its high and low 32 bits; advisory locks
+        # belong to one database of the cluster.
+        row = self.connection.execute(
+            """
+            SELECT a.pid, coalesce(host(a.client_addr), 'a local socket'), a.backend_start
+            FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.classid::bigint = %s AND l.objid::bigint = %s
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """,
+            [ADVISORY_KEY >> 32, ADVISORY_KEY & 0xFFFFFFFF],
+        ).fetchone()
+        if row is None:
+            return "its session is ending"
+        pid, client, since = row
+        return f"server process {pid}, connected from {client} since {since:%Y-%m-%d %H:%M:%S}"
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from helpers.bronze import (
 from helpers.servers import serve_s3
 
 from ingest.staging_reader import PostgresReader
+from ingest.writer_lock import ADVISORY_KEY
 from olist.errors import StagingDatabaseError
 
 # Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
@@ -263,6 +264,83 @@ def test_postgres_stopped_mid_load_fails_in_one_line_naming_the_server_and_a_rer
     settings = current_settings()
     assert staging_counts(settings) == SAMPLE_ROWS
     assert lake_counts(settings) == SAMPLE_ROWS
+
+
+WRITER_LOCK_HOLDER = """
+    SELECT pid FROM pg_locks
+    WHERE locktype = 'advisory' AND granted AND objsubid = 1
+      AND classid::bigint = %s AND objid::bigint = %s
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+def _writer_lock_holder(connection: psycopg.Connection) -> int | None:
+    """The server process holding the olist writer lock in this database, if any."""
+    row = connection.execute(WRITER_LOCK_HOLDER, [ADVISORY_KEY >> 32, ADVISORY_KEY & 0xFFFFFFFF])
+    found = row.fetchone()
+    return found[0] if found else None
+
+
+def test_postgres_restarted_mid_load_is_quiet_and_the_ingest_takes_its_writer_lock_again(
+    olist_env, restartable_postgres, sample_dir
+):
+    # dlt retries the jobs a restart broke, on new connections, and they succeed: the run ends
+    # well and says nothing of it. But the writer lock lived in a session the restart ended, so
+    # the ingest must take it again before it writes more, or a second writer could start.
+    postgres = restartable_postgres
+    with psycopg.connect(postgres.url(), autocommit=True) as con:
+        con.execute("CREATE DATABASE olist_staging")
+    olist_env.set(OLIST_STAGING_URL=postgres.url("olist_staging"), OLIST_LAKE_URL="lake")
+    workdir = olist_env.workdir
+    ingest = _start_until(["ingest", "--source", str(sample_dir)], workdir, "olist_ingest", "load")
+    postgres.stop_immediately()
+    postgres.start()
+    holders = set()
+    with psycopg.connect(postgres.url("olist_staging"), autocommit=True) as watcher:
+        while ingest.poll() is None:
+            holders.add(_writer_lock_holder(watcher))
+            time.sleep(0.01)
+    _, err = ingest.communicate(timeout=KILL_TIMEOUT_SECONDS)
+
+    assert ingest.returncode == 0, err
+    assert err.strip() == "", err  # no retry, traceback or dlt log line reaches the user
+    assert holders - {None}, "the ingest wrote after the restart without its writer lock"
+    _olist(["export"], workdir)
+    settings = current_settings()
+    assert staging_counts(settings) == SAMPLE_ROWS
+    assert lake_counts(settings) == SAMPLE_ROWS
+
+
+def test_an_ingest_whose_writer_lock_another_run_took_stops_before_writing_and_a_rerun_is_exact(
+    olist_env, postgres_url, sample_dir
+):
+    # The lock's session ended alone (a restart, a proxy's idle timeout, an administrator) and
+    # another run took the lock before this one could take it back: this one must stop.
+    olist_env.set(OLIST_STAGING_URL=postgres_url, OLIST_LAKE_URL="lake")
+    workdir = olist_env.workdir
+    ingest = _start_until(
+        ["ingest", "--source", str(sample_dir)], workdir, "olist_ingest", "extract"
+    )
+    with psycopg.connect(postgres_url, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [_writer_lock_holder(other)])
+        other.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_KEY])  # once that session ends
+        _, err = ingest.communicate(timeout=KILL_TIMEOUT_SECONDS)
+        raw_tables = other.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'"
+        ).fetchone()[0]
+        other_pid = other.info.backend_pid
+
+    assert ingest.returncode == 1, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) <= 3, err
+    [line] = [text for text in lines if text.startswith("error: ")]
+    assert "olist ingest stopped: its connection to the staging database" in line, line
+    assert "another olist ingest or export took" in line and f"server process {other_pid}" in line
+    assert "Once that run has finished, rerun" in line, line
+    assert raw_tables == 0  # it wrote nothing once the lock was gone
+    _olist(["ingest", "--source", str(sample_dir)], workdir)
+    assert staging_counts(current_settings()) == SAMPLE_ROWS
 
 
 def test_postgres_stopped_mid_read_is_one_staging_database_error_naming_the_server(
