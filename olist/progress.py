@@ -22,10 +22,14 @@ def ignore_rows(table: str, rows: int) -> None:
 
 @contextmanager
 def rows_progress(verb: str) -> Iterator[RowsCallback]:
-    """A callback that shows `<verb> <table>: N rows` live; rich hides it on non-terminals.
+    """A callback that shows `<verb> <table>: N rows` live on a terminal, and nothing elsewhere.
 
     It is drawn on stderr so stdout keeps only the summaries.
     """
+    if not errors.is_terminal:
+        # rich hides a live display on a pipe or a file, but still ends it with a blank line.
+        yield ignore_rows
+        return
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True) as progress:
         tasks: dict[str, int] = {}

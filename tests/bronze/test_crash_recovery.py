@@ -303,7 +303,7 @@ def test_postgres_restarted_mid_load_is_quiet_and_the_ingest_takes_its_writer_lo
     _, err = ingest.communicate(timeout=KILL_TIMEOUT_SECONDS)
 
     assert ingest.returncode == 0, err
-    assert err.strip() == "", err  # no retry, traceback or dlt log line reaches the user
+    assert err == "", err  # no retry, traceback, dlt log or server warning reaches the user
     assert holders - {None}, "the ingest wrote after the restart without its writer lock"
     _olist(["export"], workdir)
     settings = current_settings()

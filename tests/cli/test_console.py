@@ -1,10 +1,11 @@
-"""The CLI's tables: their titles stay on one line, however long the path they name."""
+"""The CLI's output: tables whose titles stay on one line, and progress only on a terminal."""
 
 from __future__ import annotations
 
 from rich.table import Table
 
 from olist.console import print_table
+from olist.progress import rows_progress
 
 
 def test_a_table_title_with_a_long_path_is_printed_whole_on_one_line(capsys):
@@ -28,3 +29,11 @@ def test_a_table_title_is_plain_text_not_markup_or_emoji(capsys):
     print_table(table, "olist export → data/[bold]lake:x:")
 
     assert capsys.readouterr().out.splitlines()[0] == "olist export → data/[bold]lake:x:"
+
+
+def test_progress_shown_into_a_pipe_or_a_file_writes_nothing_at_all(capsys):
+    # A scheduler's log gets the summaries on stdout and, on stderr, only what went wrong.
+    with rows_progress("reading") as on_rows:
+        on_rows("orders", 20_864)
+
+    assert capsys.readouterr().err == ""
