@@ -16,6 +16,10 @@ from olist.errors import LakeError, PipelineError, StagingDatabaseError, Warehou
 CONNECT_TIMEOUT_SECONDS = 5
 
 
+# PostgreSQL's words for a server that is up but takes no connections yet, or any more.
+SERVER_NOT_READY = ("shutting down", "starting up", "in recovery mode", "not yet accepting")
+
+
 def _postgres_advice(
     message: str, user: str, database: str, setting: str = "OLIST_STAGING_URL"
 ) -> str:
@@ -29,6 +33,8 @@ def _postgres_advice(
             f"it has no database '{database}': create it (createdb -O {user} {database}) "
             f"or fix the name in {setting}"
         )
+    if any(state in message for state in SERVER_NOT_READY):
+        return "the server is shutting down or starting up: run again once it accepts connections"
     if "Connection refused" in message or "timeout expired" in message:
         return (
             "nothing answers there; check that the server runs and that the host and port "
@@ -37,6 +43,13 @@ def _postgres_advice(
     if "resolve host" in message:
         return f"the host name does not resolve: fix the host in {setting}"
     return f"check {setting}"
+
+
+def _refusal(error: Exception) -> str:
+    """psycopg's reason for a failed connection, on one line: it gives a line per address it
+    tried (`localhost` is two), often the same reason twice."""
+    lines = str(error).replace("connection failed: ", "").splitlines()
+    return "; ".join(dict.fromkeys(line.strip() for line in lines if line.strip()))
 
 
 def check_staging(settings: Settings) -> None:
@@ -51,7 +64,7 @@ def check_staging(settings: Settings) -> None:
     try:
         psycopg.connect(settings.staging_url, connect_timeout=CONNECT_TIMEOUT_SECONDS).close()
     except psycopg.OperationalError as error:
-        detail = str(error).replace("connection failed: ", "").strip()
+        detail = _refusal(error)
         raise StagingDatabaseError(
             f"Cannot use the staging database PostgreSQL at {parts.hostname}:{parts.port or 5432}"
             f"/{database}: {_postgres_advice(detail, user, database)}.\n  ({detail})"
@@ -127,7 +140,7 @@ def _check_state_database(settings: Settings) -> None:
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
         ).close()
     except psycopg.OperationalError as error:
-        detail = str(error).replace("connection failed: ", "").strip()
+        detail = _refusal(error)
         settings_named = "the OLIST_STATE_* settings"
         advice = _postgres_advice(detail, state.user, state.database, settings_named)
         raise WarehouseError(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psycopg
 import pytest
 from helpers.bronze import SAMPLE_ROWS, current_settings, lake_counts, staging_counts
 from helpers.servers import ensure_login_role, find_free_port, temporary_database
@@ -152,6 +153,29 @@ def test_missing_staging_database_says_it_does_not_exist_and_how_to_create_it(
     assert f"createdb -O {postgres_role.user} {database}" in run.message
     assert "OLIST_STAGING_URL" in run.message
     assert not run.shows(postgres_role.password)
+    assert load_packages("olist_ingest") == []
+
+
+def test_a_staging_server_shutting_down_is_one_sentence_saying_to_run_again_later(
+    olist_env: OlistEnv,
+    olist: Callable[..., CliRun],
+    sample_dir: Path,
+    restartable_postgres: PasswordPostgres,
+) -> None:
+    postgres = restartable_postgres
+    # `localhost`: psycopg tries ::1 (nothing listens) and 127.0.0.1, a line of reasons each.
+    olist_env.set(OLIST_STAGING_URL=postgres.url().replace("@127.0.0.1:", "@localhost:"))
+    with psycopg.connect(postgres.url()):  # a smart shutdown waits for this session to end
+        postgres.begin_shutdown()
+        run = olist("ingest", "--source", str(sample_dir), "--tables", SMALL_TABLE)
+
+    assert run.rc == 1
+    lines = run.err.strip().splitlines()
+    assert len(lines) <= 2, run.err  # the sentence, and the server's own words on one line
+    assert f"PostgreSQL at localhost:{postgres.port}/postgres" in lines[0]
+    assert "shutting down or starting up: run again once it accepts connections" in lines[0]
+    assert "the database system is shutting down" in lines[-1]
+    assert not run.shows(postgres.password)
     assert load_packages("olist_ingest") == []
 
 

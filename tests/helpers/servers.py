@@ -355,12 +355,20 @@ class PasswordPostgres:
         """Stop the server as a crash would: `pg_ctl stop -m immediate`, i.e. SIGQUIT to the
         postmaster (sent directly: runuser and pg_ctl take a while), which drops every
         connection and skips the shutdown checkpoint. Returns once it has exited."""
-        pid = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        pid = self._postmaster_pid()
         os.kill(pid, signal.SIGQUIT)
         deadline = time.monotonic() + PASSWORD_POSTGRES_START_TIMEOUT_SECONDS
         while (self.data_dir / "postmaster.pid").exists():
             assert time.monotonic() < deadline, f"PostgreSQL (pid {pid}) did not stop"
             time.sleep(0.05)
+
+    def begin_shutdown(self) -> None:
+        """Stop the server as `pg_ctl stop -m smart` does (SIGTERM to the postmaster): it refuses
+        new connections ("the database system is shutting down") until the open ones close."""
+        os.kill(self._postmaster_pid(), signal.SIGTERM)
+
+    def _postmaster_pid(self) -> int:
+        return int((self.data_dir / "postmaster.pid").read_text().split()[0])
 
     def start(self) -> None:
         """Start the server again on the same port, with the same data (after a stop)."""
