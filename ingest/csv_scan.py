@@ -21,7 +21,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.source_records import SourceRecord, first_line_ending_unlike_the_header, iter_records
+from ingest.source_records import (
+    SourceRecord,
+    first_line_ending_unlike_the_header,
+    first_stray_carriage_return,
+    iter_records,
+)
 from ingest.tables import (
     DUCKDB_TYPES,
     EXPECTED,
@@ -341,6 +346,13 @@ def _unreadable(path: Path, error: duckdb.InvalidInputException) -> str:
             "against LF, or the reverse): the file mixes line endings, which the CSV parser "
             "cannot read. Nothing was loaded. Convert the file to one line ending (e.g. "
             "`dos2unix`) and run again."
+        )
+    line = first_stray_carriage_return(path)
+    if line is not None:
+        return (
+            f"{path}, line {line}: a carriage return (CR) inside a record, outside quotes, which "
+            "the CSV parser takes for the end of a line. Nothing was loaded. Remove it (or quote "
+            "the field) and run again."
         )
     cause = str(error).splitlines()[0]
     return (

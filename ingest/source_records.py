@@ -76,11 +76,30 @@ def first_line_ending_unlike_the_header(path: Path) -> int | None:
     return None
 
 
+def first_stray_carriage_return(path: Path) -> int | None:
+    """The physical line holding a carriage return (CR) that neither ends the line nor sits in a
+    quoted field: the CSV parser takes it for a line break in the middle of a record."""
+    in_quotes = False
+    with path.open("rb") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            unquoted, in_quotes = _outside_quotes(line, in_quotes)
+            if b"\r" in unquoted.rstrip(b"\r\n"):
+                return line_number
+    return None
+
+
 def _ends_inside_quotes(line: bytes, in_quotes: bool) -> bool:
     """Whether a quoted field is still open at the end of `line`, given whether one was open at
     its start (a line that is not inside quotes starts at a field's start)."""
+    return _outside_quotes(line, in_quotes)[1]
+
+
+def _outside_quotes(line: bytes, in_quotes: bool) -> tuple[bytes, bool]:
+    """The bytes of `line` outside quoted fields, and whether a quoted field is still open at its
+    end, given whether one was open at its start."""
     if b'"' not in line:
-        return in_quotes
+        return (b"" if in_quotes else line), in_quotes
+    outside = bytearray()
     field_start = not in_quotes
     index, end = 0, len(line)
     while index < end:
@@ -93,6 +112,8 @@ def _ends_inside_quotes(line: bytes, in_quotes: bool) -> bool:
                     in_quotes = False
         elif byte == 0x22 and field_start:
             in_quotes = True
+        else:
+            outside.append(byte)
         field_start = not in_quotes and byte == 0x2C  # ','
         index += 1
-    return in_quotes
+    return bytes(outside), in_quotes

@@ -28,6 +28,7 @@ import psycopg
 import pytest
 from helpers.bronze import SAMPLE_ROWS
 
+from ingest.source_records import first_stray_carriage_return
 from ingest.tables import TABLES_BY_NAME
 from olist.cli import main
 
@@ -431,6 +432,49 @@ def test_a_file_that_is_not_a_utf8_csv_is_named_with_what_it_is_and_nothing_is_l
     assert "Nothing was loaded" in message
     assert "\\x00" not in message and "\x00" not in message
     assert bronze_tables() == set()
+
+
+TRANSLATION = "product_category_name_translation"  # CRLF line endings, unquoted values
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        pytest.param(
+            lambda line: line.replace(b"_", b"_\r", 1),
+            "a carriage return (CR) inside a record, outside quotes",
+            id="stray-cr",
+        ),
+        pytest.param(
+            lambda line: line.removesuffix(b"\r"),
+            "this record's line ends differently from the header's",
+            id="lf-in-a-crlf-file",
+        ),
+    ],
+)
+def test_a_line_break_the_parser_cannot_read_is_named_with_its_line_and_nothing_is_loaded(
+    edit: Callable[[bytes], bytes],
+    words: str,
+    source: SourceFolder,
+    olist_ingest: Callable[..., CliRun],
+) -> None:
+    source.copy(TRANSLATION)
+    source.replace_line(TRANSLATION, 6, edit(source.line(TRANSLATION, 6)))
+
+    run = olist_ingest(source, TRANSLATION)
+
+    assert run.rc == 1
+    [message] = run.err.strip().splitlines()
+    assert message.startswith(f"error: {source.file(TRANSLATION)}, line 6: "), message
+    assert words in message and "Nothing was loaded" in message
+    assert bronze_tables() == set()
+
+
+def test_a_carriage_return_in_a_quoted_value_is_not_taken_for_a_stray_one(tmp_path: Path) -> None:
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(b'id,note\r\n1,"two\rlines"\r\n2,"a ""quoted"" \r\n break"\r\n3,x\ry\r\n')
+
+    assert first_stray_carriage_return(path) == 5  # lines 2-4 hold CRs inside quotes
 
 
 def test_a_header_holding_an_emoji_code_is_printed_as_written(
