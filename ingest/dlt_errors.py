@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dlt.load.exceptions import LoadPackageAborted
+from dlt.load.exceptions import LoadClientJobRetry, LoadPackageAborted
 from dlt.pipeline import Pipeline
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -65,12 +65,35 @@ def unwrap_pipeline_error(settings: Settings) -> Iterator[None]:
             raise PipelineError(known) from failed
         if aborted:
             raise _set_aside_error(failed.pipeline, aborted, settings) from None
+        retried = next((c for c in _causes(failed) if isinstance(c, LoadClientJobRetry)), None)
+        if retried:
+            raise PipelineError(_retries_exhausted(failed, retried, settings)) from None
+        cause = " ".join(_without_traceback(str(failed.exception)).split()).rstrip(".")
         raise PipelineError(
-            f"dlt step '{failed.step}' failed: {_without_traceback(str(failed.exception))}\n"
-            "The load package is kept and the next run retries it. "
-            f"Inspect it with: dlt pipeline --pipelines-dir {settings.dlt_pipelines_dir} "
-            f"{failed.pipeline.pipeline_name} info"
+            f"The {_run_name(failed)} failed in dlt's {failed.step} step: {cause}. The load "
+            "package is kept and a rerun retries it (inspect it with: dlt pipeline "
+            f"--pipelines-dir {settings.dlt_pipelines_dir} {failed.pipeline.pipeline_name} info)."
         ) from failed
+
+
+def _retries_exhausted(
+    failed: PipelineStepFailed, retried: LoadClientJobRetry, settings: Settings
+) -> str:
+    """A load job dlt retried until it gave up, in one sentence: which table, where, and the
+    reason it gave the last time."""
+    table = retried.job_id.split(".")[0]
+    if _run_name(failed) == "export":
+        destination = f"the lake {settings.lake_url}"
+    elif settings.staging_is_postgres:
+        destination = f"the staging database {postgres_server(settings.staging_url)}"
+    else:
+        destination = f"the staging database {settings.staging_display}"
+    last = " ".join(_without_traceback(retried.failed_message).split()).rstrip(".")
+    return (
+        f"The {_run_name(failed)} could not load {table} into {destination}: it failed "
+        f"{retried.retry_count} times in a row, the last time with: {last}. Fix the cause, "
+        f"then {RESUMES}."
+    )
 
 
 def _set_aside_error(

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from dlt.load.exceptions import LoadClientJobRetry
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingest.dlt_errors import unwrap_pipeline_error
@@ -105,4 +106,30 @@ def test_an_unreachable_s3_endpoint_is_not_called_a_lost_postgresql_connection(t
     settings = _settings(tmp_path, POSTGRES)
     failure = RuntimeError('Could not connect to the endpoint URL: "http://127.0.0.1:9/lake"')
     message = _message(settings, "olist_export", "load", failure)  # dlt's own words, as before
-    assert message.startswith("dlt step 'load' failed: Could not connect to the endpoint URL")
+    assert "\n" not in message
+    assert message.startswith(
+        "The export failed in dlt's load step: Could not connect to the endpoint URL"
+    )
+    assert message.endswith(
+        f"The load package is kept and a rerun retries it (inspect it with: dlt pipeline "
+        f"--pipelines-dir {tmp_path / 'data' / 'dlt'} olist_export info)."
+    )
+
+
+def test_a_job_retried_until_dlt_gives_up_names_the_table_the_place_and_the_last_reason(tmp_path):
+    settings = _settings(tmp_path, POSTGRES)
+    last = (
+        'Traceback (most recent call last):\n  File "adbc.py", line 1, in connect\n'
+        "adbc_driver_manager.OperationalError: IO: [libpq] Failed to connect: FATAL:  too many "
+        'connections for role "olist"'
+    )
+    failure = LoadClientJobRetry("1764", "orders.4b1391c7c1.parquet", 5, 5, last, RuntimeError())
+    message = _message(settings, "olist_ingest", "load", failure)
+    assert "\n" not in message and "Traceback" not in message
+    assert message.startswith(
+        "The ingest could not load orders into the staging database PostgreSQL at "
+        "db.example:5433/olist: it failed 5 times in a row, the last time with: "
+        "adbc_driver_manager.OperationalError: IO: [libpq] Failed to connect: FATAL: too many "
+        'connections for role "olist". Fix the cause, then rerun: it resumes'
+    ), message
+    assert "secret" not in message
