@@ -321,9 +321,10 @@ def prepare(scale: float, work: Path) -> Setup:
     )
     # Later runs need only the two lakes: drop the CSVs, the staging database and dlt's working
     # folders (GBs at 10x).
-    for leftover in ("csv", "csv_before", "csv_day", "dlt", "lake_build_staging"):
+    for leftover in ("csv", "csv_before", "csv_day", "dlt"):
         shutil.rmtree(folder / leftover)
-    (folder / "staging.duckdb").unlink()
+    for leftover in ("staging.duckdb", "staging.duckdb.lock"):  # the database, its writer lock
+        (folder / leftover).unlink()
     record.write_text(json.dumps(asdict(setup), indent=2))
     return setup
 
