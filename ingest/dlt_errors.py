@@ -82,18 +82,20 @@ def _retries_exhausted(
     """A load job dlt retried until it gave up, in one sentence: which table, where, and the
     reason it gave the last time."""
     table = retried.job_id.split(".")[0]
-    if _run_name(failed) == "export":
-        destination = f"the lake {settings.lake_url}"
-    elif settings.staging_is_postgres:
-        destination = f"the staging database {postgres_server(settings.staging_url)}"
-    else:
-        destination = f"the staging database {settings.staging_display}"
     last = " ".join(_without_traceback(retried.failed_message).split()).rstrip(".")
     return (
-        f"The {_run_name(failed)} could not load {table} into {destination}: it failed "
+        f"The {_run_name(failed)} could not load {table} into "
+        f"{_destination(failed.pipeline, settings)}: it failed "
         f"{retried.retry_count} times in a row, the last time with: {last}. Fix the cause, "
         f"then {RESUMES}."
     )
+
+
+def _destination(pipeline: Pipeline, settings: Settings) -> str:
+    """Where the pipeline's load step writes: the export's lake, the ingest's staging database."""
+    if pipeline.pipeline_name.endswith("export"):
+        return f"the lake {settings.lake_url}"
+    return f"the staging database {settings.staging_display}"
 
 
 def _set_aside_error(
@@ -107,10 +109,7 @@ def _set_aside_error(
     if failed_job is not None:
         cause = str(failed_job.client_exception or "").strip() or failed_job.failed_message
     cause = " ".join(_without_traceback(cause).split()).rstrip(".") or "no reason given"
-    if pipeline.pipeline_name.endswith("export"):
-        destination = f"the lake {settings.lake_url}"
-    else:
-        destination = f"the staging database {settings.staging_display}"
+    destination = _destination(pipeline, settings)
     return PipelineError(
         f"{destination[0].upper()}{destination[1:]} refused load package {aborted.load_id}: "
         f"{cause}. A retry would fail the same way: fix the cause, then "

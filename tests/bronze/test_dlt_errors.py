@@ -127,8 +127,9 @@ def test_a_job_retried_until_dlt_gives_up_names_the_table_the_place_and_the_last
     message = _message(settings, "olist_ingest", "load", failure)
     assert "\n" not in message and "Traceback" not in message
     assert message.startswith(
-        "The ingest could not load orders into the staging database PostgreSQL at "
-        "db.example:5433/olist: it failed 5 times in a row, the last time with: "
+        "The ingest could not load orders into the staging database "
+        "postgresql://olist:***@db.example:5433/olist: it failed 5 times in a row, the last "
+        "time with: "
         "adbc_driver_manager.OperationalError: IO: [libpq] Failed to connect: FATAL: too many "
         'connections for role "olist". Fix the cause, then rerun: it resumes'
     ), message
