@@ -39,6 +39,17 @@ from olist.errors import StagingDatabaseError
 POLL_SECONDS = 0.5
 # The advisory lock's key, one number every olist process agrees on (from a hash of its name).
 ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"olist-pipeline staging writer").digest()[:8]) >> 1
+# Who holds the lock in the connection's database (advisory locks belong to one database of the
+# cluster): server process, client address, session start. A bigint advisory key shows in
+# pg_locks as its high and low 32 bits.
+HOLDER_QUERY = """
+    SELECT a.pid, coalesce(host(a.client_addr), 'a local socket'), a.backend_start
+    FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.classid::bigint = %s AND l.objid::bigint = %s
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+HOLDER_QUERY_PARAMS = (ADVISORY_KEY >> 32, ADVISORY_KEY & 0xFFFFFFFF)
 # The job client's methods that write: the dataset's schemas and tables, each load job, the
 # record of a complete load.
 GUARDED_WRITES = ("initialize_storage", "update_stored_schema", "create_load_job", "complete_load")
@@ -168,18 +179,7 @@ class _PostgresLock:
         return bool(self.connection.execute(query, [ADVISORY_KEY]).fetchone()[0])
 
     def _holder(self) -> str:
-        # A bigint advisory key shows in pg_locks as its high and low 32 bits; advisory locks
-        # belong to one database of the cluster.
-        row = self.connection.execute(
-            """
-            SELECT a.pid, coalesce(host(a.client_addr), 'a local socket'), a.backend_start
-            FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-              AND l.classid::bigint = %s AND l.objid::bigint = %s
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            """,
-            [ADVISORY_KEY >> 32, ADVISORY_KEY & 0xFFFFFFFF],
-        ).fetchone()
+        row = self.connection.execute(HOLDER_QUERY, HOLDER_QUERY_PARAMS).fetchone()
         if row is None:
             return "its session is ending"
         pid, client, since = row

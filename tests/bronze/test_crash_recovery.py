@@ -25,10 +25,10 @@ from helpers.bronze import (
     lake_glob,
     staging_counts,
 )
-from helpers.servers import serve_s3
+from helpers.servers import PasswordPostgres, serve_s3
 
 from ingest.staging_reader import PostgresReader
-from ingest.writer_lock import ADVISORY_KEY
+from ingest.writer_lock import ADVISORY_KEY, HOLDER_QUERY, HOLDER_QUERY_PARAMS
 from olist.errors import StagingDatabaseError
 
 # Each of these builds a warehouse, runs the pipeline end to end or starts a stack.
@@ -236,16 +236,25 @@ def test_s3_server_killed_mid_export_fails_in_a_few_lines_naming_the_cause_and_a
         assert lake_counts(current_settings()) == SAMPLE_ROWS
 
 
-def test_postgres_stopped_mid_load_fails_in_one_line_naming_the_server_and_a_rerun_is_exact(
-    olist_env, restartable_postgres, sample_dir
-):
-    # A private cluster of this test's own: the shared one on 5432 must never stop.
-    postgres = restartable_postgres
+def _ingest_into_a_private_cluster_until_load(
+    olist_env, postgres: PasswordPostgres, sample_dir: Path
+) -> subprocess.Popen[str]:
+    """Start an ingest of the sample into a new database of `postgres`, a cluster of the test's
+    own (the shared one on 5432 must never stop), and return once a load job has completed."""
     with psycopg.connect(postgres.url(), autocommit=True) as con:
         con.execute("CREATE DATABASE olist_staging")
     olist_env.set(OLIST_STAGING_URL=postgres.url("olist_staging"), OLIST_LAKE_URL="lake")
+    return _start_until(
+        ["ingest", "--source", str(sample_dir)], olist_env.workdir, "olist_ingest", "load"
+    )
+
+
+def test_postgres_stopped_mid_load_fails_in_one_line_naming_the_server_and_a_rerun_is_exact(
+    olist_env, restartable_postgres, sample_dir
+):
+    postgres = restartable_postgres
     workdir = olist_env.workdir
-    ingest = _start_until(["ingest", "--source", str(sample_dir)], workdir, "olist_ingest", "load")
+    ingest = _ingest_into_a_private_cluster_until_load(olist_env, postgres, sample_dir)
     postgres.stop_immediately()
     _, err = ingest.communicate(timeout=KILL_TIMEOUT_SECONDS)
 
@@ -266,18 +275,9 @@ def test_postgres_stopped_mid_load_fails_in_one_line_naming_the_server_and_a_rer
     assert lake_counts(settings) == SAMPLE_ROWS
 
 
-WRITER_LOCK_HOLDER = """
-    SELECT pid FROM pg_locks
-    WHERE locktype = 'advisory' AND granted AND objsubid = 1
-      AND classid::bigint = %s AND objid::bigint = %s
-      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-"""
-
-
 def _writer_lock_holder(connection: psycopg.Connection) -> int | None:
     """The server process holding the olist writer lock in this database, if any."""
-    row = connection.execute(WRITER_LOCK_HOLDER, [ADVISORY_KEY >> 32, ADVISORY_KEY & 0xFFFFFFFF])
-    found = row.fetchone()
+    found = connection.execute(HOLDER_QUERY, HOLDER_QUERY_PARAMS).fetchone()
     return found[0] if found else None
 
 
@@ -288,11 +288,8 @@ def test_postgres_restarted_mid_load_is_quiet_and_the_ingest_takes_its_writer_lo
     # well and says nothing of it. But the writer lock lived in a session the restart ended, so
     # the ingest must take it again before it writes more, or a second writer could start.
     postgres = restartable_postgres
-    with psycopg.connect(postgres.url(), autocommit=True) as con:
-        con.execute("CREATE DATABASE olist_staging")
-    olist_env.set(OLIST_STAGING_URL=postgres.url("olist_staging"), OLIST_LAKE_URL="lake")
     workdir = olist_env.workdir
-    ingest = _start_until(["ingest", "--source", str(sample_dir)], workdir, "olist_ingest", "load")
+    ingest = _ingest_into_a_private_cluster_until_load(olist_env, postgres, sample_dir)
     postgres.stop_immediately()
     postgres.start()
     holders = set()
